@@ -1,0 +1,89 @@
+"""文本预处理：词元化与词表。"""
+import collections
+
+__all__ = ["tokenize", "count_corpus", "Vocab"]
+
+
+def tokenize(lines, token="word"):
+    """把文本行拆成词元列表。
+
+    参数：
+        lines: 字符串列表，每个元素是一行文本。
+        token: ``"word"`` 按空白切分成单词，``"char"`` 拆成单个字符。
+    返回：与 ``lines`` 等长的列表，每个元素是该行的词元列表。
+    """
+    if isinstance(lines, str):
+        raise TypeError("lines 应为字符串列表（每个元素一行），而不是单个字符串；可以用 text.splitlines()")
+    if token == "word":
+        return [line.split() for line in lines]
+    if token == "char":
+        return [list(line) for line in lines]
+    raise ValueError(f"未知的词元类型 {token!r}：应为 'word' 或 'char'")
+
+
+def count_corpus(tokens):
+    """统计词元频率。``tokens`` 可以是一维词元列表，也可以是二维（每行一个列表）。"""
+    if tokens and isinstance(tokens[0], (list, tuple)):
+        tokens = [tok for line in tokens for tok in line]
+    return collections.Counter(tokens)
+
+
+class Vocab:
+    """词表：在词元和从 0 开始的整数索引之间双向映射。
+
+    索引 0 永远是未知词元 ``<unk>``，随后是保留词元（按给定顺序），再后是出现次数
+    不少于 ``min_freq`` 的词元，按频率从高到低排列（频率相同时按首次出现的顺序）。
+
+    参数：
+        tokens: 一维或二维的词元列表，用来统计频率。
+        min_freq: 出现次数少于它的词元不进入词表，查询时映射到 ``<unk>``。
+        reserved_tokens: 保留词元，例如 ``["<pad>", "<bos>", "<eos>"]``。
+    """
+
+    def __init__(self, tokens=(), min_freq=0, reserved_tokens=()):
+        if not isinstance(min_freq, int) or isinstance(min_freq, bool) or min_freq < 0:
+            raise ValueError(f"min_freq 应为非负整数，实际得到 {min_freq!r}")
+        reserved_tokens = list(reserved_tokens)
+        if len(set(reserved_tokens)) != len(reserved_tokens):
+            raise ValueError(f"reserved_tokens 中有重复的词元：{reserved_tokens}")
+        if "<unk>" in reserved_tokens:
+            raise ValueError("<unk> 总是索引 0，不要放进 reserved_tokens")
+        counter = count_corpus(list(tokens))
+        # Counter.most_common 在频率相同时保持首次出现的顺序
+        self.token_freqs = counter.most_common()
+        self.idx_to_token = ["<unk>"] + reserved_tokens
+        reserved = set(self.idx_to_token)
+        self.idx_to_token += [tok for tok, freq in self.token_freqs
+                              if freq >= min_freq and tok not in reserved]
+        self.token_to_idx = {tok: idx for idx, tok in enumerate(self.idx_to_token)}
+
+    def __len__(self):
+        return len(self.idx_to_token)
+
+    def __contains__(self, token):
+        return token in self.token_to_idx
+
+    def __getitem__(self, tokens):
+        """词元 → 索引；可以传入单个词元或词元的列表/元组。未知词元得到 ``unk``。"""
+        if isinstance(tokens, (list, tuple)):
+            return [self.__getitem__(tok) for tok in tokens]
+        return self.token_to_idx.get(tokens, self.unk)
+
+    def to_tokens(self, indices):
+        """索引 → 词元；可以传入单个索引、索引列表或一维整数张量。"""
+        if hasattr(indices, "tolist"):
+            indices = indices.tolist()
+        if isinstance(indices, (list, tuple)):
+            return [self.to_tokens(i) for i in indices]
+        if not isinstance(indices, int) or not 0 <= indices < len(self):
+            raise IndexError(f"索引 {indices!r} 超出词表范围 [0, {len(self)})")
+        return self.idx_to_token[indices]
+
+    @property
+    def unk(self):
+        """未知词元 ``<unk>`` 的索引（总是 0）。"""
+        return 0
+
+    def __repr__(self):
+        head = ", ".join(self.idx_to_token[:8])
+        return f"Vocab(size={len(self)}, tokens=[{head}, ...])"

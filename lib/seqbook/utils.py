@@ -1,0 +1,96 @@
+"""设备选择、随机种子、计时与指标累加：每个训练循环都会用到的小工具。"""
+import os
+import random
+import time
+
+import numpy as np
+import torch
+
+__all__ = ["get_device", "set_seed", "Timer", "Accumulator"]
+
+
+def get_device(prefer=None):
+    """返回本书使用的计算设备：有 GPU 时用第一块 GPU，否则用 CPU。
+
+    参数 ``prefer`` 可以是 ``"cpu"``、``"cuda"``、``"cuda:1"`` 或 ``torch.device``，
+    用来强制指定设备；环境变量 ``SEQBOOK_DEVICE`` 的作用相同（例如在 GPU 机器上
+    设为 ``cpu`` 来复现 CPU 上的结果）。
+    """
+    choice = prefer if prefer is not None else os.environ.get("SEQBOOK_DEVICE")
+    if choice is None or str(choice) == "":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(choice)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"请求的设备 {device} 不可用：这台机器上没有可用的 CUDA GPU")
+    return device
+
+
+def set_seed(seed=0):
+    """设定 Python、NumPy、PyTorch（含 CUDA）的随机种子，让每次运行输出相同的数字。"""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed 应为非负整数，实际得到 {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # 同时设定所有 CUDA 设备的种子
+    return seed
+
+
+class Timer:
+    """记录多次运行的时间。
+
+    ``start()`` 开始计时，``stop()`` 停止并把这一段的秒数记下来；``sum()``、``avg()``
+    给出总时间与平均时间。也可以用作上下文管理器：``with timer: ...``。
+    """
+
+    def __init__(self):
+        self.times = []
+        self._tik = None
+        self.start()
+
+    def start(self):
+        self._tik = time.perf_counter()
+
+    def stop(self):
+        """停止计时，返回这一段的秒数。"""
+        self.times.append(time.perf_counter() - self._tik)
+        return self.times[-1]
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def sum(self):
+        return float(sum(self.times))
+
+    def avg(self):
+        return self.sum() / len(self.times) if self.times else 0.0
+
+    def cumsum(self):
+        """各段时间的累计和，用于画“时间—指标”曲线。"""
+        return np.cumsum(self.times).tolist()
+
+
+class Accumulator:
+    """在 ``n`` 个变量上做累加，例如（损失之和，词元数）。"""
+
+    def __init__(self, n):
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"n 应为正整数，实际得到 {n!r}")
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        if len(args) != len(self.data):
+            raise ValueError(f"需要 {len(self.data)} 个数，实际得到 {len(args)} 个")
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self):
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+    def __len__(self):
+        return len(self.data)
