@@ -1,0 +1,217 @@
+"""数据层：用 127.0.0.1 上真实的 http.server 测试下载、校验、超时和缓存。"""
+import hashlib
+import http.server
+import os
+import pathlib
+import stat
+import threading
+import time
+import zipfile
+
+import pytest
+
+import seqbook
+from seqbook import data
+from seqbook.data import DataError, DatasetInfo
+
+PAYLOAD = "第一行：时间机器\nThe Time Traveller (for so it will be convenient to speak of him)\n".encode() * 50
+PAYLOAD_SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """固定几个路径的测试服务器：正常、截断、慢速、404。"""
+
+    hits = 0
+
+    def log_message(self, *args):  # 保持测试输出干净
+        pass
+
+    def do_GET(self):
+        type(self).hits += 1
+        if self.path == "/ok.txt":
+            self._send(PAYLOAD)
+        elif self.path == "/truncated.txt":  # 声明的长度比实际发送的多
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 3])
+            self.wfile.flush()
+            self.close_connection = True
+        elif self.path == "/slow.txt":
+            time.sleep(2.0)
+            self._send(PAYLOAD)
+        elif self.path == "/archive.zip":
+            self._send(self.server.archive_bytes)
+        else:
+            self.send_error(404, "Not Found")
+
+    def _send(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    zpath = tmp_path_factory.mktemp("zip") / "archive.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("pairs/pairs.txt", "go .\t走。\n")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.archive_bytes = zpath.read_bytes()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def url(server, path):
+    return f"http://127.0.0.1:{server.server_address[1]}/{path}"
+
+
+def info(server, path, sha1=PAYLOAD_SHA1, filename="sample.txt"):
+    return DatasetInfo("sample", url(server, path), sha1, filename)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """每个测试有自己的数据目录和缓存目录。"""
+    monkeypatch.setenv("SEQBOOK_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def leftover_files(folder):
+    return sorted(p.name for p in pathlib.Path(folder).iterdir()) if pathlib.Path(folder).exists() else []
+
+
+def test_download_success(server, tmp_path):
+    path = seqbook.download(info(server, "ok.txt"))
+    assert path == tmp_path / "data" / "sample.txt"
+    assert path.read_bytes() == PAYLOAD
+    assert leftover_files(tmp_path / "data") == ["sample.txt"]  # 没有残留的临时文件
+
+
+def test_cache_hit_needs_no_network(server, tmp_path):
+    seqbook.download(info(server, "ok.txt"))
+    before = _Handler.hits
+    # 地址指向一个不存在的端口：只要命中缓存就不会访问网络
+    offline = DatasetInfo("sample", "http://127.0.0.1:9/ok.txt", PAYLOAD_SHA1, "sample.txt")
+    assert seqbook.download(offline).read_bytes() == PAYLOAD
+    assert _Handler.hits == before
+
+
+def test_wrong_checksum_is_not_kept(server, tmp_path):
+    with pytest.raises(DataError, match="校验失败"):
+        seqbook.download(info(server, "ok.txt", sha1="0" * 40))
+    assert leftover_files(tmp_path / "data") == []
+
+
+def test_http_404(server, tmp_path):
+    with pytest.raises(DataError, match="HTTP 404"):
+        seqbook.download(info(server, "missing.txt"))
+    assert leftover_files(tmp_path / "data") == []
+
+
+def test_truncated_body(server, tmp_path):
+    with pytest.raises(DataError, match="不完整"):
+        seqbook.download(info(server, "truncated.txt"))
+    assert leftover_files(tmp_path / "data") == []
+
+
+def test_slow_server_times_out(server, tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DataError, match="超时"):
+        seqbook.download(info(server, "slow.txt"), timeout=0.5)
+    assert time.perf_counter() - start < 1.8  # 没有等服务器慢慢回应
+    assert leftover_files(tmp_path / "data") == []
+
+
+def test_offline_error_is_clear(tmp_path):
+    offline = DatasetInfo("sample", "http://127.0.0.1:9/ok.txt", PAYLOAD_SHA1, "sample.txt")
+    with pytest.raises(DataError, match="SEQBOOK_DATA"):
+        seqbook.download(offline, timeout=2)
+
+
+def test_corrupt_cache_file_is_replaced(server, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "sample.txt").write_bytes(b"corrupt")
+    path = seqbook.download(info(server, "ok.txt"))
+    assert path.read_bytes() == PAYLOAD
+
+
+
+
+def test_corrupt_file_in_readonly_dir_gives_clear_error(server, tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "sample.txt").write_bytes(b"corrupt")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError("只读文件系统")
+
+    monkeypatch.setattr(pathlib.Path, "unlink", refuse)
+    with pytest.raises(DataError, match="无法删除"):
+        seqbook.download(info(server, "ok.txt"))
+
+
+def test_unknown_dataset_and_bad_timeout():
+    with pytest.raises(ValueError, match="未知的数据集"):
+        seqbook.download("no-such-dataset")
+    with pytest.raises(ValueError, match="timeout"):
+        seqbook.download("time_machine", timeout=0)
+
+
+def test_download_extract(server, tmp_path):
+    archive = DatasetInfo("pairs", url(server, "archive.zip"),
+                          hashlib.sha1(server.archive_bytes).hexdigest(), "pairs.zip")
+    folder = seqbook.download_extract(archive)
+    assert (folder / "pairs" / "pairs.txt").read_text(encoding="utf-8") == "go .\t走。\n"
+    assert folder.parent == tmp_path / "cache" / "extracted"
+    # 第二次直接用已解压的目录
+    assert seqbook.download_extract(archive) == folder
+
+
+def test_extract_rejects_path_escape(tmp_path):
+    bad = tmp_path / "evil.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("ok.txt", "fine")
+        zf.writestr("../escaped.txt", "evil")
+    with pytest.raises(DataError, match="目标目录之外"):
+        seqbook.extract(bad, tmp_path / "out")
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "out").exists()  # 失败时不留下半个目录
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.zip"]  # 临时目录也已清理
+
+
+def test_extract_rejects_non_zip(tmp_path):
+    bad = tmp_path / "not.zip"
+    bad.write_text("hello")
+    with pytest.raises(DataError, match="不是有效的 zip"):
+        seqbook.extract(bad, tmp_path / "out")
+
+
+def test_registry_matches_shared_data():
+    """登记的 SHA-1 与 ../shared/data 中的数据副本一致（CI 中 SEQBOOK_DATA 指向那里）。"""
+    shared = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not shared.is_dir():
+        pytest.fail(f"找不到数据副本 {shared}")
+    for name, entry in data.DATASETS.items():
+        assert data.sha1sum(shared / entry.filename) == entry.sha1, name
+
+
+def test_read_only_data_dir_is_used_without_writing(tmp_path, monkeypatch):
+    """SEQBOOK_DATA 可以指向只读的数据副本：命中时不写任何东西。"""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "sample.txt").write_bytes(PAYLOAD)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        monkeypatch.setenv("SEQBOOK_DATA", str(folder))
+        offline = DatasetInfo("sample", "http://127.0.0.1:9/x", PAYLOAD_SHA1, "sample.txt")
+        assert seqbook.download(offline) == folder / "sample.txt"
+    finally:
+        folder.chmod(stat.S_IRWXU)
