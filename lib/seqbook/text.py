@@ -1,7 +1,26 @@
-"""文本预处理：词元化与词表。"""
+"""文本预处理：读入《时间机器》、词元化、词表，以及把全文变成索引序列。"""
 import collections
+import re
 
-__all__ = ["tokenize", "count_corpus", "Vocab"]
+__all__ = ["tokenize", "count_corpus", "Vocab", "preprocess_line", "read_time_machine",
+           "load_corpus_time_machine"]
+
+
+def preprocess_line(line):
+    """把一行文本规范化：非英文字母的字符（标点、数字等）一律换成空格，连续空格并成一个，
+    去掉首尾空格，全部小写。例如 ``"Time-Machine, 1898!"`` → ``"time machine"``。"""
+    return re.sub("[^A-Za-z]+", " ", line).strip().lower()
+
+
+def read_time_machine(keep_empty=False):
+    """读入《时间机器》全文（通过 :func:`seqbook.read_text`），返回规范化后的文本行列表。
+
+    每行经 :func:`preprocess_line` 处理，只剩小写字母和单个空格。``keep_empty=False``
+    时去掉处理后为空的行（原文的空行、只有标点或数字的行）。
+    """
+    from .data import read_text
+    lines = [preprocess_line(line) for line in read_text("time_machine").splitlines()]
+    return lines if keep_empty else [line for line in lines if line]
 
 
 def tokenize(lines, token="word"):
@@ -87,3 +106,28 @@ class Vocab:
     def __repr__(self):
         head = ", ".join(self.idx_to_token[:8])
         return f"Vocab(size={len(self)}, tokens=[{head}, ...])"
+
+
+def load_corpus_time_machine(token="char", max_tokens=-1):
+    """《时间机器》的词元索引序列和词表。
+
+    全文的各行（见 :func:`read_time_machine`）用一个空格连成一段文本，所以行尾的单词
+    不会和下一行的开头粘在一起；再按 ``token``（``"char"`` 或 ``"word"``）切成词元。
+    字符级词表共 28 个：``<unk>``、空格和 26 个小写字母。
+
+    参数：
+        token: ``"char"`` 或 ``"word"``。
+        max_tokens: 只保留前 ``max_tokens`` 个词元；``-1`` 表示全部。
+    返回：``(corpus, vocab)``：``corpus`` 是整数索引的列表（长度 ``num_tokens``），
+        ``vocab`` 是在整个文本上建立的 :class:`Vocab`。
+    """
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or (
+            max_tokens <= 0 and max_tokens != -1):
+        raise ValueError(f"max_tokens 应为正整数或 -1（全部），实际得到 {max_tokens!r}")
+    text = " ".join(read_time_machine())
+    tokens = tokenize([text], token)[0]
+    vocab = Vocab(tokens)
+    corpus = vocab[tokens]
+    if max_tokens > 0:
+        corpus = corpus[:max_tokens]
+    return corpus, vocab
