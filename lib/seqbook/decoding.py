@@ -1,0 +1,274 @@
+r"""解码：贪心搜索、穷举搜索、批量束搜索，以及翻译与 BLEU 评估的便捷函数。
+
+它们只通过 :class:`seqbook.EncoderDecoder` 的接口使用模型：
+``model.init_decoder_state(enc_X, enc_valid_lens)`` 得到初始状态，
+``model.decoder(X_t, state)`` 前进一步（``X_t`` 形状 ``(batch_size, 1)``），
+``model.decoder.reorder_state(state, index)`` 重排批量中的行。
+所以它们适用于 GRU seq2seq、Bahdanau 注意力与 Transformer（状态可以是嵌套的
+tuple / dict，例如键值缓存）。
+
+候选序列 :math:`y_1, \dots, y_L` 的得分（长度归一化）：
+
+.. math:: \mathrm{score}(y) = \frac{1}{L^{\alpha}} \sum_{t=1}^{L} \log P(y_t \mid y_{<t}, x)
+
+其中 :math:`L` 是序列长度（以 ``<eos>`` 结束时把 ``<eos>`` 计入），:math:`\alpha = 0`
+就是对数概率本身。
+"""
+import itertools
+
+import torch
+import torch.nn.functional as F
+
+from .bleu import corpus_bleu
+from .encoder_decoder import Decoder, EncoderDecoder, Encoder
+from .mt_data import BOS, EOS, encode_source
+
+__all__ = ["greedy_search", "beam_search", "exhaustive_search", "length_normalized",
+           "translate", "evaluate_bleu", "MarkovDecoder", "markov_model"]
+
+
+def _check_args(model, enc_X, max_len, beam_size=1):
+    if not isinstance(model, EncoderDecoder):
+        raise TypeError(f"model 应为 seqbook.EncoderDecoder，实际得到 {type(model).__name__}")
+    if not torch.is_tensor(enc_X) or enc_X.dim() != 2:
+        raise TypeError("enc_X 应为 (batch_size, num_steps) 的整数张量")
+    if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len <= 0:
+        raise ValueError(f"max_len 应为正整数，实际得到 {max_len!r}")
+    if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size <= 0:
+        raise ValueError(f"beam_size 应为正整数，实际得到 {beam_size!r}")
+
+
+def length_normalized(log_prob, length, alpha):
+    """长度归一化的得分 ``log_prob / length ** alpha``（``length`` ≥ 1）。"""
+    return log_prob / (length ** alpha)
+
+
+def _strip(tokens, eos):
+    """截到第一个 ``<eos>`` 之前（不含 ``<eos>``）。"""
+    return tokens[:tokens.index(eos)] if eos in tokens else tokens
+
+
+@torch.no_grad()
+def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len):
+    """批量贪心搜索：每一步取概率最大的词元，直到 ``<eos>`` 或 ``max_len`` 个词元。
+
+    参数：
+        model: :class:`seqbook.EncoderDecoder`（调用前应已 ``model.eval()``）。
+        enc_X: ``(batch_size, num_steps)`` 源序列；``enc_valid_lens``: ``(batch_size,)`` 或 ``None``。
+        bos, eos: 目标词表中 ``<bos>``、``<eos>`` 的索引。
+        max_len: 最多生成的词元数（含 ``<eos>``）。
+    返回：``(outputs, log_probs)``：``outputs`` 是 ``batch_size`` 个词元索引列表（不含 ``<eos>``），
+        ``log_probs`` 是 ``(batch_size,)`` 的序列对数概率（含 ``<eos>`` 那一步）。
+    """
+    _check_args(model, enc_X, max_len)
+    state = model.init_decoder_state(enc_X, enc_valid_lens)
+    batch_size = enc_X.shape[0]
+    inputs = torch.full((batch_size, 1), bos, dtype=torch.long, device=enc_X.device)
+    finished = torch.zeros(batch_size, dtype=torch.bool, device=enc_X.device)
+    log_probs = torch.zeros(batch_size, device=enc_X.device)
+    steps = []
+    for _ in range(max_len):
+        logits, state = model.decoder(inputs, state)           # (batch_size, 1, vocab_size)
+        step_log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)  # (batch_size, vocab_size)
+        best_log_prob, inputs = step_log_probs.max(dim=-1, keepdim=True)  # (batch_size, 1)
+        log_probs += best_log_prob.squeeze(1).masked_fill(finished, 0.0)
+        steps.append(inputs)
+        finished |= inputs.squeeze(1) == eos
+        if bool(finished.all()):
+            break
+    outputs = torch.cat(steps, dim=1).tolist()                  # (batch_size, steps)
+    return [_strip(row, eos) for row in outputs], log_probs
+
+
+@torch.no_grad()
+def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alpha=0.75):
+    """批量束搜索，带长度归一化与 ``<eos>`` 处理。
+
+    每一步把每句的（至多）``beam_size`` 条存活候选各扩展一个词元，按累计对数概率取前
+    ``beam_size`` 个；其中以 ``<eos>`` 结尾的移入“已完成”集合，不再扩展（存活候选随之减少），
+    其余继续。所有候选都完成、或生成了 ``max_len`` 个词元时停止（此时仍存活的候选也算完成）。
+    最后在已完成的候选中返回长度归一化得分最高的一条。``beam_size=1`` 就是贪心搜索；
+    束足够宽（不小于 ``vocab_size ** max_len``）时就是穷举搜索。
+
+    参数：同 :func:`greedy_search`，另有 ``beam_size``（正整数）与 ``alpha``（长度归一化指数）。
+    返回：``(outputs, scores)``：``batch_size`` 个词元索引列表（不含 ``<eos>``）与 ``(batch_size,)``
+        的长度归一化得分。
+    """
+    _check_args(model, enc_X, max_len, beam_size)
+    device, batch_size, k = enc_X.device, enc_X.shape[0], beam_size
+    state = model.init_decoder_state(enc_X, enc_valid_lens)
+    rows = torch.arange(batch_size, device=device)
+    state = model.decoder.reorder_state(state, rows.repeat_interleave(k))  # 每句复制 k 份
+    # scores: 每条存活候选的累计对数概率；-inf 表示这个位置没有存活的候选
+    scores = torch.full((batch_size, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    tokens = torch.empty((batch_size, k, 0), dtype=torch.long, device=device)
+    finished = [[] for _ in range(batch_size)]   # 每句：[(归一化得分, 词元列表), ...]
+    inputs = torch.full((batch_size * k, 1), bos, dtype=torch.long, device=device)
+    for t in range(1, max_len + 1):
+        logits, state = model.decoder(inputs, state)                  # (batch_size*k, 1, vocab_size)
+        vocab_size = logits.shape[-1]
+        step = F.log_softmax(logits[:, -1].float(), dim=-1)           # (batch_size*k, vocab_size)
+        candidates = scores.unsqueeze(2) + step.view(batch_size, k, vocab_size)
+        num_keep = min(k, k * vocab_size)
+        top_scores, top_flat = candidates.view(batch_size, -1).topk(num_keep, dim=1)  # (batch_size, k)
+        beam_index, token = top_flat // vocab_size, top_flat % vocab_size
+        tokens = torch.cat([tokens.gather(1, beam_index.unsqueeze(2).expand(-1, -1, t - 1)),
+                            token.unsqueeze(2)], dim=2)               # (batch_size, k, t)
+        alive = torch.isfinite(top_scores)
+        ended = alive & ((token == eos) | (t == max_len))
+        if bool(ended.any()):
+            for b, j in ended.nonzero().tolist():
+                seq = tokens[b, j].tolist()
+                finished[b].append((length_normalized(top_scores[b, j].item(), t, alpha), seq))
+        scores = top_scores.masked_fill(ended, float("-inf"))
+        if not bool(torch.isfinite(scores).any()):
+            break
+        flat = (rows.unsqueeze(1) * k + beam_index).reshape(-1)      # (batch_size*k,)
+        state = model.decoder.reorder_state(state, flat)
+        inputs = token.reshape(-1, 1)
+    outputs, best = [], []
+    for b in range(batch_size):
+        score, seq = max(finished[b], key=lambda item: item[0])      # 并列时取先完成的
+        outputs.append(_strip(seq, eos))
+        best.append(score)
+    return outputs, torch.tensor(best)
+
+
+@torch.no_grad()
+def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.75):
+    """穷举搜索（只用于很小的词表与长度）：枚举所有以 ``<eos>`` 结束或长度为 ``max_len``
+    的序列，返回长度归一化得分最高的那条。``enc_X`` 的批量大小必须为 1。
+
+    返回：``(tokens, score)``：词元索引列表（不含 ``<eos>``）与得分。
+    """
+    _check_args(model, enc_X, max_len)
+    if enc_X.shape[0] != 1:
+        raise ValueError(f"exhaustive_search 一次只处理一个句子，enc_X 的批量大小为 {enc_X.shape[0]}")
+    best = (float("-inf"), None)
+    frontier = [([], 0.0, model.init_decoder_state(enc_X, enc_valid_lens))]
+    for t in range(1, max_len + 1):
+        next_frontier = []
+        for seq, log_prob, state in frontier:
+            last = seq[-1] if seq else bos
+            inputs = torch.tensor([[last]], device=enc_X.device)
+            logits, new_state = model.decoder(inputs, state)
+            step = F.log_softmax(logits[0, -1].float(), dim=-1).tolist()
+            for token, lp in enumerate(step):
+                cand = (seq + [token], log_prob + lp)
+                if token == eos or t == max_len:
+                    score = length_normalized(cand[1], t, alpha)
+                    if score > best[0]:
+                        best = (score, cand[0])
+                else:
+                    next_frontier.append((*cand, new_state))
+        frontier = next_frontier
+    return _strip(best[1], eos), best[0]
+
+
+def translate(model, sentences, src_vocab, tgt_vocab, num_steps, device=None, beam_size=1,
+              alpha=0.75, max_len=None):
+    """翻译一批源句子，返回目标词元的列表的列表。
+
+    参数：
+        model: 训练好的 :class:`seqbook.EncoderDecoder`。
+        sentences: 句子字符串或其列表，或词元列表的列表（见 :func:`seqbook.encode_source`）；
+            源词表里没有的词元映射到 ``<unk>``；空句子抛出 ``ValueError``。
+        src_vocab, tgt_vocab: 源、目标词表，大小必须与模型的嵌入层/输出层一致。
+        num_steps: 源序列截断/填充的长度。
+        beam_size: 1 为贪心搜索，否则为束搜索。
+        max_len: 最多生成的词元数，默认 ``num_steps``。
+    """
+    _check_vocabs(model, src_vocab, tgt_vocab)
+    if device is None:  # 默认用模型所在的设备
+        tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+        device = tensor.device if tensor is not None else torch.device("cpu")
+    device = torch.device(device)
+    X, valid_len = encode_source(sentences, src_vocab, num_steps)
+    X, valid_len = X.to(device), valid_len.to(device)
+    max_len = num_steps if max_len is None else max_len
+    model.eval()
+    bos, eos = tgt_vocab[BOS], tgt_vocab[EOS]
+    if beam_size == 1:
+        outputs, _ = greedy_search(model, X, valid_len, bos, eos, max_len)
+    else:
+        outputs, _ = beam_search(model, X, valid_len, bos, eos, max_len, beam_size, alpha)
+    return [tgt_vocab.to_tokens(out) for out in outputs]
+
+
+def _check_vocabs(model, src_vocab, tgt_vocab):
+    """词表与模型不匹配时报错（模型的编码器/解码器有 ``vocab_size`` 属性时才能检查）。"""
+    for part, vocab, name in [(model.encoder, src_vocab, "src_vocab"),
+                              (model.decoder, tgt_vocab, "tgt_vocab")]:
+        size = getattr(part, "vocab_size", None)
+        if size is not None and size != len(vocab):
+            raise ValueError(f"{name} 有 {len(vocab)} 个词元，但模型的"
+                             f"{'编码器' if name == 'src_vocab' else '解码器'}词表大小为 {size}："
+                             f"词表与模型不匹配（是否把源、目标词表弄反了？）")
+    for vocab, name in [(src_vocab, "src_vocab"), (tgt_vocab, "tgt_vocab")]:
+        for token in (BOS, EOS):
+            if token not in vocab:
+                raise ValueError(f"{name} 缺少保留词元 {token}")
+
+
+def evaluate_bleu(model, data, device=None, beam_size=1, alpha=0.75, max_len=None,
+                  batch_size=256, num_examples=None):
+    """在留出的测试集上翻译并计算语料级 BLEU（每个源句子用它的全部参考译文）。
+
+    参数：
+        model: 训练好的 :class:`seqbook.EncoderDecoder`。
+        data: :class:`seqbook.TranslationData`（用 ``test_pairs``、两个词表与 ``num_steps``）。
+        beam_size, alpha, max_len: 同 :func:`translate`。
+        batch_size: 一次翻译多少个句子。
+        num_examples: 只评估前这么多个测试句子，``None`` 为全部。
+    返回：``(bleu, predictions)``：BLEU（0～100）与每个测试句子的预测词元列表。
+    """
+    pairs = data.test_pairs if num_examples is None else data.test_pairs[:num_examples]
+    if not pairs:
+        raise ValueError("data.test_pairs 为空：这个数据集没有留出测试集（num_test=0）")
+    predictions = []
+    for start in range(0, len(pairs), batch_size):
+        batch = [src for src, _ in pairs[start:start + batch_size]]
+        predictions += translate(model, batch, data.src_vocab, data.tgt_vocab, data.num_steps,
+                                 device, beam_size, alpha, max_len)
+    references = [refs for _, refs in pairs]
+    return corpus_bleu(predictions, references), predictions
+
+
+class _IdentityEncoder(Encoder):
+    def forward(self, X, valid_lens):
+        return X
+
+
+class MarkovDecoder(Decoder):
+    """玩具解码器：下一个词元的分布只取决于上一个词元，由一张已知的概率表给出。
+
+    参数：``probs`` ``(vocab_size, vocab_size)``，第 ``i`` 行是上一个词元为 ``i`` 时下一个词元的分布。
+    状态是嵌套的字典 ``{"step": (batch_size,), "history": ((batch_size, t),)}``，
+    用来演示解码器对嵌套状态的支持（``history`` 记录已输入的词元，不改动传入的状态）。
+    """
+
+    def __init__(self, probs):
+        super().__init__()
+        probs = torch.as_tensor(probs, dtype=torch.float32)
+        if probs.dim() != 2 or probs.shape[0] != probs.shape[1]:
+            raise ValueError(f"probs 应为 (vocab_size, vocab_size) 的方阵，实际为 {tuple(probs.shape)}")
+        self.register_buffer("log_probs", probs.clamp(min=1e-30).log())
+        self.vocab_size = probs.shape[0]
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        batch_size = enc_outputs.shape[0]
+        empty = torch.empty((batch_size, 0), dtype=torch.long, device=enc_outputs.device)
+        return {"step": torch.zeros(batch_size, dtype=torch.long, device=enc_outputs.device),
+                "history": (empty,)}
+
+    def forward(self, X, state):
+        logits = self.log_probs[X]                                   # (batch_size, steps, vocab_size)
+        new_state = {"step": state["step"] + X.shape[1],
+                     "history": (torch.cat([state["history"][0], X], dim=1),)}
+        return logits, new_state
+
+
+def markov_model(probs):
+    """由概率表构造一个玩具 :class:`seqbook.EncoderDecoder`（编码器原样返回输入）。"""
+    return EncoderDecoder(_IdentityEncoder(), MarkovDecoder(probs))

@@ -1,0 +1,334 @@
+"""序列到序列学习：GRU 编码器与解码器、遮蔽交叉熵损失、计划采样与训练循环。
+
+- :class:`Seq2SeqEncoder`：嵌入层 + 多层 GRU；用打包序列（packed sequence）只处理有效词元，
+  所以源序列的填充不影响编码结果。
+- :class:`Seq2SeqDecoder`：上下文变量 = 编码器最后一个时间步顶层的隐状态，在整个解码过程中
+  **保持不变**，与每一步的输入嵌入拼接；解码器的隐状态从编码器的最终隐状态开始。
+- :func:`masked_cross_entropy`：只在有效目标词元上取平均的交叉熵。
+- :func:`train_seq2seq`：适用于任何 :class:`seqbook.EncoderDecoder` 的训练循环，支持强制教学
+  比例（计划采样）。
+"""
+import dataclasses
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .encoder_decoder import Decoder, Encoder, EncoderDecoder
+from .mt_data import BOS, PAD
+from .plotting import TrainingPlot
+from .utils import Accumulator, Timer, get_device
+
+__all__ = ["Seq2SeqEncoder", "Seq2SeqDecoder", "build_seq2seq", "sequence_mask",
+           "masked_cross_entropy", "decoder_inputs", "scheduled_sampling_logits",
+           "Seq2SeqTrainResult", "train_seq2seq", "GRU_CMN_CONFIG", "train_or_load_seq2seq"]
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} 应为正整数，实际得到 {value!r}")
+
+
+def _check_tokens(X, name="X"):
+    if not torch.is_tensor(X) or X.dim() != 2 or X.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"{name} 应为 (batch_size, num_steps) 的整数张量，"
+                        f"实际得到 {type(X).__name__} {tuple(getattr(X, 'shape', ()))} "
+                        f"{getattr(X, 'dtype', '')}")
+
+
+class Seq2SeqEncoder(Encoder):
+    """GRU 编码器。
+
+    参数：
+        vocab_size: 源词表大小。
+        embed_size: 词嵌入维度。
+        num_hiddens: GRU 隐藏单元数。
+        num_layers: GRU 层数。
+        dropout: 嵌入层之后与 GRU 各层之间的暂退概率。
+        padding_idx: 填充词元的索引（其嵌入恒为 0、不接收梯度），默认 1（``<pad>``）。
+    """
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1, dropout=0.0,
+                 padding_idx=1):
+        super().__init__()
+        for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
+                            ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
+            _check_positive_int(name, value)
+        self.vocab_size, self.num_hiddens, self.num_layers = vocab_size, num_hiddens, num_layers
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, batch_first=True,
+                          dropout=dropout if num_layers > 1 else 0.0)
+
+    def forward(self, X, valid_lens):
+        """参数：``X`` ``(batch_size, num_steps)``；``valid_lens`` ``(batch_size,)`` 或 ``None``（全部有效）。
+
+        返回 ``(outputs, state)``：
+            outputs: ``(batch_size, num_steps, num_hiddens)`` 顶层各时间步的隐状态，填充位置为 0。
+            state: ``(num_layers, batch_size, num_hiddens)`` 各层在**最后一个有效词元**处的隐状态。
+        """
+        _check_tokens(X)
+        emb = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
+        if valid_lens is None:
+            outputs, state = self.rnn(emb)
+            return outputs, state
+        if valid_lens.shape != (X.shape[0],):
+            raise ValueError(f"valid_lens 的形状应为 ({X.shape[0]},)，实际为 {tuple(valid_lens.shape)}")
+        lengths = valid_lens.to("cpu", torch.int64)
+        if lengths.min() < 1 or lengths.max() > X.shape[1]:
+            raise ValueError(f"valid_lens 应在 1 到 num_steps={X.shape[1]} 之间，"
+                             f"实际范围 [{int(lengths.min())}, {int(lengths.max())}]")
+        packed = nn.utils.rnn.pack_padded_sequence(emb, lengths, batch_first=True,
+                                                   enforce_sorted=False)
+        outputs, state = self.rnn(packed)
+        outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True,
+                                                      total_length=X.shape[1])
+        return outputs, state  # (batch_size, num_steps, num_hiddens), (num_layers, batch_size, num_hiddens)
+
+
+class Seq2SeqDecoder(Decoder):
+    """GRU 解码器：每一步的输入是上一个目标词元的嵌入与上下文变量的拼接。
+
+    状态是二元组 ``(context, hidden)``：
+        context: ``(batch_size, num_hiddens)`` 编码器顶层的最终隐状态，解码时保持不变；
+        hidden: ``(num_layers, batch_size, num_hiddens)`` 解码器 GRU 的隐状态。
+    参数含义同 :class:`Seq2SeqEncoder`（``vocab_size`` 是目标词表大小）。
+    """
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1, dropout=0.0,
+                 padding_idx=1):
+        super().__init__()
+        for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
+                            ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
+            _check_positive_int(name, value)
+        self.vocab_size, self.num_hiddens, self.num_layers = vocab_size, num_hiddens, num_layers
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, batch_first=True,
+                          dropout=dropout if num_layers > 1 else 0.0)
+        self.dense = nn.Linear(num_hiddens, vocab_size)
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        _, enc_state = enc_outputs  # (num_layers, batch_size, num_hiddens)
+        if enc_state.shape[0] != self.num_layers or enc_state.shape[2] != self.num_hiddens:
+            raise ValueError(f"编码器状态的形状 {tuple(enc_state.shape)} 与解码器不匹配："
+                             f"应为 ({self.num_layers}, batch_size, {self.num_hiddens})")
+        return enc_state[-1], enc_state  # context: (batch_size, num_hiddens)
+
+    def forward(self, X, state):
+        """``X`` ``(batch_size, steps)`` → ``(logits (batch_size, steps, vocab_size), (context, new_hidden))``。"""
+        _check_tokens(X)
+        context, hidden = state
+        emb = self.dropout(self.embedding(X))                       # (batch_size, steps, embed_size)
+        context_steps = context.unsqueeze(1).expand(-1, X.shape[1], -1)  # (batch_size, steps, num_hiddens)
+        outputs, hidden = self.rnn(torch.cat((emb, context_steps), dim=2), hidden)
+        logits = self.dense(self.dropout(outputs))                  # (batch_size, steps, vocab_size)
+        return logits, (context, hidden)  # 上下文不变；返回新的隐状态，不改动传入的 state
+
+    def reorder_state(self, state, index):
+        context, hidden = state
+        index = index.to(context.device)
+        return context.index_select(0, index), hidden.index_select(1, index)
+
+
+def build_seq2seq(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256, num_layers=2,
+                  dropout=0.1):
+    """按两个词表构造 GRU 序列到序列模型（:class:`seqbook.EncoderDecoder`）。"""
+    if len(src_vocab) < 4 or len(tgt_vocab) < 4 or PAD not in src_vocab or PAD not in tgt_vocab:
+        raise ValueError("src_vocab 与 tgt_vocab 应含有 <pad>、<bos>、<eos> 等保留词元")
+    encoder = Seq2SeqEncoder(len(src_vocab), embed_size, num_hiddens, num_layers, dropout,
+                             padding_idx=src_vocab[PAD])
+    decoder = Seq2SeqDecoder(len(tgt_vocab), embed_size, num_hiddens, num_layers, dropout,
+                             padding_idx=tgt_vocab[PAD])
+    return EncoderDecoder(encoder, decoder)
+
+
+def sequence_mask(valid_lens, num_steps):
+    """``(batch_size, num_steps)`` 的布尔掩码：位置 ``j < valid_lens[i]`` 为 ``True``。不修改输入。"""
+    steps = torch.arange(num_steps, device=valid_lens.device)
+    return steps.unsqueeze(0) < valid_lens.unsqueeze(1)  # (batch_size, num_steps)
+
+
+def masked_cross_entropy(logits, labels, valid_lens, reduction="mean"):
+    """遮蔽交叉熵：只在有效目标词元上计算。
+
+    参数：
+        logits: ``(batch_size, num_steps, vocab_size)``。
+        labels: ``(batch_size, num_steps)`` 整数。
+        valid_lens: ``(batch_size,)`` 每个目标序列的有效长度（含 ``<eos>``）。
+        reduction: ``"mean"`` 返回所有有效词元上的**平均**损失（除以有效词元总数，
+            不是除以 ``num_steps``）；``"sum"`` 返回总和；``"none"`` 返回
+            ``(batch_size, num_steps)`` 的逐位置损失（填充位置为 0）。
+    """
+    if logits.dim() != 3 or labels.shape != logits.shape[:2]:
+        raise ValueError(f"logits 应为 (batch_size, num_steps, vocab_size)、labels 应为 "
+                         f"(batch_size, num_steps)，实际为 {tuple(logits.shape)} 与 {tuple(labels.shape)}")
+    if valid_lens.shape != labels.shape[:1]:
+        raise ValueError(f"valid_lens 的形状应为 ({labels.shape[0]},)，实际为 {tuple(valid_lens.shape)}")
+    mask = sequence_mask(valid_lens, labels.shape[1])                 # (batch_size, num_steps)
+    loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (batch_size, num_steps)
+    loss = loss.masked_fill(~mask, 0.0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / mask.sum().clamp(min=1)
+    raise ValueError(f"reduction 应为 'mean'、'sum' 或 'none'，实际得到 {reduction!r}")
+
+
+def decoder_inputs(Y, bos):
+    """强制教学的解码器输入：``<bos>`` 加上去掉最后一个词元的目标序列，形状同 ``Y``。"""
+    bos_column = torch.full((Y.shape[0], 1), bos, dtype=Y.dtype, device=Y.device)
+    return torch.cat([bos_column, Y[:, :-1]], dim=1)  # (batch_size, num_steps)
+
+
+def scheduled_sampling_logits(model, enc_X, enc_valid_lens, dec_X, teacher_forcing_ratio,
+                              generator=None):
+    """计划采样：逐步解码，每个位置以概率 ``teacher_forcing_ratio`` 输入真实的上一个词元，
+    否则输入模型自己上一步预测（argmax）的词元。
+
+    适用于任何遵守 :class:`seqbook.Decoder` 接口的模型。比例为 1 时与强制教学的整段前向
+    给出相同的 logits。
+    参数：``dec_X`` ``(batch_size, num_steps)`` 强制教学的解码器输入（首列为 ``<bos>``）。
+    返回：``(batch_size, num_steps, vocab_size)`` 的 logits。
+    """
+    if not 0.0 <= teacher_forcing_ratio <= 1.0:
+        raise ValueError(f"teacher_forcing_ratio 应在 [0, 1] 内，实际得到 {teacher_forcing_ratio!r}")
+    state = model.init_decoder_state(enc_X, enc_valid_lens)
+    inputs, all_logits = dec_X[:, :1], []
+    for t in range(dec_X.shape[1]):
+        logits, state = model.decoder(inputs, state)  # (batch_size, 1, vocab_size)
+        all_logits.append(logits)
+        if t + 1 < dec_X.shape[1]:
+            predicted = logits.argmax(dim=-1)          # (batch_size, 1)
+            coin = torch.rand(dec_X.shape[0], 1, generator=generator, device="cpu")
+            use_truth = (coin < teacher_forcing_ratio).to(dec_X.device)
+            inputs = torch.where(use_truth, dec_X[:, t + 1:t + 2], predicted)
+    return torch.cat(all_logits, dim=1)
+
+
+@dataclasses.dataclass
+class Seq2SeqTrainResult:
+    """训练记录：每轮的平均损失（每个有效目标词元）、总秒数、处理的目标词元数与速度。"""
+    losses: list
+    seconds: float
+    num_tokens: int
+    tokens_per_sec: float
+    device: str
+
+    def summary(self):
+        return (f"损失 {self.losses[-1]:.3f}，{self.tokens_per_sec:,.0f} 词元/秒，"
+                f"共 {self.seconds:.1f} 秒，设备 {self.device}")
+
+
+def train_seq2seq(model, data, num_epochs, lr, device=None, batch_size=64,
+                  teacher_forcing_ratio=1.0, grad_clip=1.0, lr_decay=None, bucket=True,
+                  plot=True, generator=None):
+    """训练一个编码器-解码器模型（任何 :class:`seqbook.EncoderDecoder`）。
+
+    参数：
+        model: 编码器-解码器模型。
+        data: :class:`seqbook.TranslationData`（用其 ``train_iter`` 与 ``tgt_vocab``）。
+        num_epochs: 训练轮数（正整数）。
+        lr: Adam 的学习率。
+        device: 计算设备，默认 :func:`seqbook.get_device`。
+        batch_size: 批量大小。
+        teacher_forcing_ratio: 强制教学比例；1 为完全强制教学（一次整段前向），
+            小于 1 时用 :func:`scheduled_sampling_logits` 逐步解码。
+        grad_clip: 梯度范数裁剪的阈值；``None`` 不裁剪。
+        lr_decay: ``None`` 学习率不变；``"cosine"`` 在训练过程中按余弦曲线降到 0。
+        bucket: 是否按长度分桶组成小批量（见 :meth:`TranslationData.train_iter`）。
+        plot: 是否画训练曲线。
+        generator: 打乱数据与计划采样用的 ``torch.Generator``；默认用全局随机数生成器。
+    返回：:class:`Seq2SeqTrainResult`。
+    """
+    if not isinstance(model, EncoderDecoder):
+        raise TypeError(f"model 应为 seqbook.EncoderDecoder，实际得到 {type(model).__name__}")
+    _check_positive_int("num_epochs", num_epochs)
+    if not lr > 0:
+        raise ValueError(f"lr 应为正数，实际得到 {lr!r}")
+    if lr_decay not in (None, "cosine"):
+        raise ValueError(f"lr_decay 应为 None 或 'cosine'，实际得到 {lr_decay!r}")
+    device = get_device() if device is None else torch.device(device)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+    num_batches = math.ceil(len(data) / batch_size)
+    scheduler = None
+    if lr_decay == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / (num_epochs * num_batches))))
+    bos = data.tgt_vocab[BOS]
+    figure = TrainingPlot(xlabel="轮", ylabel="损失", xlim=[1, num_epochs]) if plot else None
+    plot_every = max(1, num_epochs // 50)
+    losses, timer, total_tokens = [], Timer(), 0
+    model.train()
+    for epoch in range(num_epochs):
+        metric = Accumulator(2)  # 损失之和，有效目标词元数
+        timer.start()
+        for X, X_valid_len, Y, Y_valid_len in data.train_iter(batch_size, bucket=bucket,
+                                                              generator=generator):
+            X, X_valid_len = X.to(device), X_valid_len.to(device)
+            Y, Y_valid_len = Y.to(device), Y_valid_len.to(device)
+            dec_X = decoder_inputs(Y, bos)
+            if teacher_forcing_ratio >= 1.0:
+                logits = model(X, X_valid_len, dec_X)  # (batch_size, num_steps, vocab_size)
+            else:
+                logits = scheduled_sampling_logits(model, X, X_valid_len, dec_X,
+                                                   teacher_forcing_ratio, generator)
+            loss = masked_cross_entropy(logits, Y, Y_valid_len)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            num_tokens = int(Y_valid_len.sum())
+            metric.add(loss.detach() * num_tokens, num_tokens)
+        timer.stop()
+        total_tokens += int(metric[1])
+        losses.append(metric[0] / metric[1])
+        if figure is not None and ((epoch + 1) % plot_every == 0 or epoch + 1 == num_epochs):
+            figure.add(epoch + 1, [losses[-1]])  # 至多重画约 50 次
+    model.eval()
+    seconds = timer.sum()
+    return Seq2SeqTrainResult(losses, seconds, total_tokens, total_tokens / seconds, str(device))
+
+
+# 英译中 GRU seq2seq 的设置：在两核 CPU 上训练约 90 秒（见第 2 章“序列到序列学习”一节）
+GRU_CMN_CONFIG = {"embed_size": 128, "num_hiddens": 256, "num_layers": 1, "dropout": 0.2,
+                  "lr": 0.005, "batch_size": 128, "num_epochs": 5, "lr_decay": None,
+                  "seed": 0}
+
+
+def train_or_load_seq2seq(data, device, config=None, name="gru-seq2seq-cmn", build=None):
+    """构造一个编码器-解码器模型并训练它；同样的设置与数据训练过一次后直接从缓存载入。
+
+    参数：
+        data: :class:`seqbook.TranslationData`。
+        device: 计算设备。
+        config: 超参数字典，默认 :data:`GRU_CMN_CONFIG`。
+        name: 检查点的名字。
+        build: 构造模型的函数 ``build(src_vocab, tgt_vocab, embed_size, num_hiddens, num_layers,
+            dropout)``，默认 :func:`build_seq2seq`（第 3 章用它缓存 Bahdanau 模型）。
+    返回：``(model, record, loaded)``：模型（``eval`` 模式）、训练记录（``losses``、
+        ``tokens_per_sec``、``seconds``、``device`` 等，两条路径完全相同）与是否来自缓存。
+    """
+    from .checkpoint import load_or_train
+    from .utils import set_seed
+    config = dict(GRU_CMN_CONFIG if config is None else config)
+    build = build_seq2seq if build is None else build
+    set_seed(config["seed"])
+    model = build(data.src_vocab, data.tgt_vocab, config["embed_size"],
+                  config["num_hiddens"], config["num_layers"], config["dropout"]).to(device)
+
+    def train():
+        result = train_seq2seq(model, data, config["num_epochs"], config["lr"], device,
+                               config["batch_size"], lr_decay=config["lr_decay"], plot=False)
+        return dataclasses.asdict(result)
+
+    record, loaded = load_or_train(name, {**config, "data": data.fingerprint}, model, train, device)
+    model.eval()
+    return model, record, loaded

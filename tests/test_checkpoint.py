@@ -1,0 +1,54 @@
+"""训练结果的缓存：命中时载入相同的权重与记录，不匹配时给出明确的错误。"""
+import pytest
+import torch
+
+import seqbook
+
+
+def _model():
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 2)
+
+
+def test_load_or_train_roundtrip(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
+    calls = []
+
+    def train(model):
+        def fn():
+            calls.append(1)
+            with torch.no_grad():
+                model.weight.add_(1.0)
+            return {"losses": [1.5, 0.5], "device": "cpu"}
+        return fn
+
+    trained = _model()
+    record, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, trained, train(trained), "cpu")
+    assert not loaded and record == {"losses": [1.5, 0.5], "device": "cpu"}
+    path = seqbook.checkpoint_path("toy", {"lr": 0.1}, trained, "cpu")
+    assert path.is_file() and not list(path.parent.glob("*.part"))
+    fresh = _model()
+    record2, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, fresh, train(fresh), "cpu")
+    assert loaded and record2 == record and len(calls) == 1
+    assert torch.equal(fresh.weight, trained.weight)
+    # 配置不同 → 不同的文件，重新训练
+    other = _model()
+    seqbook.load_or_train("toy", {"lr": 0.2}, other, train(other), "cpu")
+    assert len(calls) == 2
+    # 被替换成别的内容的检查点 → 明确的错误
+    torch.save({"key": "别的", "state_dict": {}, "record": "{}"}, path)
+    with pytest.raises(seqbook.CheckpointError, match="不匹配"):
+        seqbook.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
+    # SEQBOOK_NO_CACHE=1：总是训练，不读缓存
+    monkeypatch.setenv("SEQBOOK_NO_CACHE", "1")
+    seqbook.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
+    assert len(calls) == 3
+
+
+def test_bad_arguments(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    with pytest.raises(ValueError, match="name"):
+        seqbook.load_or_train("a/b", {}, _model(), dict, "cpu")
+    with pytest.raises(TypeError, match="config"):
+        seqbook.load_or_train("a", [1], _model(), dict, "cpu")
