@@ -1,0 +1,155 @@
+"""第 3 章的基准：三种翻译模型一个训练步的速度，以及 Transformer 解码时键值缓存的作用。
+
+用法（在仓库根目录）::
+
+    SEQBOOK_DATA=/path/to/data python bench/bench_attention.py [--device cpu] [--threads 2]
+
+1. 训练速度：GRU seq2seq、Bahdanau 注意力、Transformer 按书中的规模构造，在英译中训练集的
+   同一组小批量（批量 128，按长度分桶）上做前向、反向与一次 Adam 更新；报告每秒处理的
+   目标词元数（与 :func:`seqbook.train_seq2seq` 的“词元/秒”口径相同）。
+2. 解码速度：Transformer 贪心地生成 10、50、200 个词元（不在 ``<eos>`` 处停止），
+   比较“带键值缓存”（每步只输入新词元）与“不带缓存”（每步把整个前缀重新输入解码器）。
+   两者生成的词元必须完全相同。
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+
+import seqbook
+
+# 书中各节使用的规模：GRU_CMN_CONFIG（第 2 章）、BAHDANAU_CMN_CONFIG（Bahdanau 注意力一节）
+_KEYS = ("embed_size", "num_hiddens", "num_layers", "dropout")
+_GRU = {k: seqbook.seq2seq.GRU_CMN_CONFIG[k] for k in _KEYS}
+_BAHDANAU = {k: getattr(seqbook, "BAHDANAU_CMN_CONFIG", seqbook.seq2seq.GRU_CMN_CONFIG)[k] for k in _KEYS}
+SIZES = {
+    "GRU seq2seq": _GRU,
+    "Bahdanau 注意力": _BAHDANAU,
+    "Transformer": dict(num_hiddens=128, ffn_num_hiddens=256, num_heads=4, num_layers=2, dropout=0.1),
+}
+
+
+def build_models(data):
+    models = {}
+    models["GRU seq2seq"] = seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, **SIZES["GRU seq2seq"])
+    build_bahdanau = getattr(seqbook, "build_bahdanau", None)
+    if build_bahdanau is None:
+        print("（seqbook 中还没有 build_bahdanau，跳过 Bahdanau 注意力）")
+    else:
+        models["Bahdanau 注意力"] = build_bahdanau(data.src_vocab, data.tgt_vocab, **SIZES["Bahdanau 注意力"])
+    models["Transformer"] = seqbook.make_transformer(len(data.src_vocab), len(data.tgt_vocab),
+                                                     **SIZES["Transformer"])
+    return models
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench_training(model, batches, bos, device, repeats):
+    """返回（目标词元/秒，每步毫秒）：在给定的小批量上训练，取 ``repeats`` 次中最快的一次。"""
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    batches = [tuple(t.to(device) for t in b) for b in batches]
+    num_tokens = sum(int(b[3].sum()) for b in batches)
+
+    def one_pass():
+        for X, X_len, Y, Y_len in batches:
+            logits = model(X, X_len, seqbook.decoder_inputs(Y, bos))
+            loss = seqbook.masked_cross_entropy(logits, Y, Y_len)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    one_pass()  # 预热
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        one_pass()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    return num_tokens / best, best / len(batches) * 1000
+
+
+@torch.no_grad()
+def greedy_tokens(model, X, valid_lens, bos, num_tokens, use_cache):
+    """贪心地生成恰好 ``num_tokens`` 个词元，返回 ``(batch_size, num_tokens)``。"""
+    state0 = model.init_decoder_state(X, valid_lens)
+    state = state0
+    tokens = torch.full((X.shape[0], 1), bos, dtype=torch.long, device=X.device)
+    for _ in range(num_tokens):
+        if use_cache:  # 只输入最新的词元，旧位置的键和值取自缓存
+            logits, state = model.decoder(tokens[:, -1:], state)
+        else:          # 每一步把整个前缀重新算一遍
+            logits, _ = model.decoder(tokens, state0)
+        tokens = torch.cat([tokens, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+    return tokens[:, 1:]
+
+
+def bench_decoding(model, X, valid_lens, bos, lengths, device, repeats):
+    model.to(device).eval()
+    X, valid_lens = X.to(device), valid_lens.to(device)
+    rows = []
+    for n in lengths:
+        result = {}
+        for use_cache in (True, False):
+            greedy_tokens(model, X, valid_lens, bos, min(n, 5), use_cache)  # 预热
+            times = []
+            for _ in range(repeats):
+                sync(device)
+                start = time.perf_counter()
+                out = greedy_tokens(model, X, valid_lens, bos, n, use_cache)
+                sync(device)
+                times.append(time.perf_counter() - start)
+            result[use_cache] = (statistics.median(times), out)
+        if not torch.equal(result[True][1], result[False][1]):
+            raise AssertionError(f"生成 {n} 个词元时，带缓存与不带缓存的结果不同")
+        rows.append((n, result[True][0], result[False][0]))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="cpu / cuda；默认自动选择")
+    parser.add_argument("--threads", type=int, default=None, help="CPU 线程数（torch.set_num_threads）")
+    parser.add_argument("--train-batches", type=int, default=20, help="计时用的小批量个数")
+    parser.add_argument("--decode-batch", type=int, default=16, help="解码基准的批量大小")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seqbook.set_seed(0)
+    device = seqbook.get_device(args.device)
+    print(f"设备 {device}，PyTorch {torch.__version__}，CPU 线程 {torch.get_num_threads()}")
+    data = seqbook.load_translation("cmn-eng")
+    bos = data.tgt_vocab[seqbook.BOS]
+    generator = torch.Generator().manual_seed(0)
+    batches = list(data.train_iter(128, generator=generator))[:args.train_batches]
+    models = build_models(data)
+
+    print("\n一个训练步（批量 128，前向 + 反向 + Adam）：")
+    print(f"{'模型':<16}{'参数量':>12}{'目标词元/秒':>14}{'毫秒/步':>10}")
+    for name, model in models.items():
+        tps, ms = bench_training(model, batches, bos, device, args.repeats)
+        params = sum(p.numel() for p in model.parameters())
+        print(f"{name:<16}{params:>12,}{tps:>14,.0f}{ms:>10.1f}")
+
+    print(f"\nTransformer 贪心解码（批量 {args.decode_batch}，未训练的模型，不在 <eos> 处停止）：")
+    print(f"{'生成词元数':>10}{'带缓存 秒':>12}{'不带缓存 秒':>14}{'加速比':>8}")
+    X, valid_lens = data.src[:args.decode_batch], data.src_valid_len[:args.decode_batch]
+    rows = bench_decoding(models["Transformer"], X, valid_lens, bos, [10, 50, 200], device, args.repeats)
+    for n, cached, uncached in rows:
+        print(f"{n:>10}{cached:>12.3f}{uncached:>14.3f}{uncached / cached:>8.1f}x")
+    speedups = [uncached / cached for _, cached, uncached in rows]
+    ok = all(s > 1 for s in speedups) and speedups == sorted(speedups)
+    print("键值缓存更快，且差距随长度增大：", "是" if ok else "否")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
