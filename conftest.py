@@ -6,6 +6,7 @@
 标签的单元在书中隐藏，但 nbval 照样执行，其中的 ``assert`` 失败会让测试失败，
 报告里写明笔记本和单元编号。
 """
+import pathlib
 import re
 import types
 
@@ -39,6 +40,41 @@ class MystNotebookFile(nbval.plugin.IPyNbFile):
         finally:
             nbval.plugin.nbformat = original
         return items
+
+
+def toc_order(root):
+    """``_toc.yml`` 中各页面的阅读顺序：{绝对路径: 序号}。"""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("parts"))
+    return {str((root / f).with_suffix(".md")): i for i, f in enumerate(files)}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """按书的阅读顺序执行笔记本（单元测试在前，顺序不变）。
+
+    后面的章节会复用前面章节训练并缓存的模型（见 ``seqbook.load_or_train``），
+    按目录顺序执行时每个模型只训练一次；单独执行任何一个笔记本也照样能跑通。
+    """
+    toc_file = pathlib.Path(str(config.rootpath)) / "_toc.yml"
+    if not toc_file.is_file():
+        return
+    order = toc_order(toc_file.parent)
+
+    def key(item):
+        if isinstance(item.parent, MystNotebookFile):
+            return (1, order.get(str(item.parent.path), len(order)))
+        return (0, 0)
+
+    items.sort(key=key)  # 稳定排序：同一笔记本的单元保持原来的先后
 
 
 def pytest_collect_file(file_path, parent):

@@ -4,11 +4,10 @@ import shutil
 import subprocess
 import sys
 
-import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from conftest import is_myst_notebook  # noqa: E402
+from conftest import is_myst_notebook, toc_order  # noqa: E402
 
 HEADER = """---
 jupytext:
@@ -78,23 +77,8 @@ def test_is_myst_notebook_rule(tmp_path):
     assert not is_myst_notebook(plain) and not is_myst_notebook(other)
 
 
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                found.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("parts"))
-    return found
-
-
 def test_every_book_page_is_in_the_toc_and_exists():
-    listed = {str(ROOT / f) + ".md" for f in toc_files()}
+    listed = set(toc_order(ROOT))
     for page in listed:
         assert pathlib.Path(page).is_file(), f"_toc.yml 列出的 {page} 不存在"
     on_disk = {str(p) for p in (ROOT / "book").rglob("*.md") if ".ipynb_checkpoints" not in p.parts}
