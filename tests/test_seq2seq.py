@@ -1,4 +1,6 @@
 """GRU 序列到序列模型、遮蔽交叉熵、计划采样与训练循环。"""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -108,6 +110,12 @@ def test_masked_cross_entropy_equals_ignore_index():
     assert torch.allclose(seqbook.masked_cross_entropy(logits, labels, valid, "sum"), per_token[mask].sum())
     none = seqbook.masked_cross_entropy(logits, labels, valid, "none")
     assert none.shape == (4, 6) and (none[~mask] == 0).all()
+    # 标签平滑：与 F.cross_entropy(ignore_index=pad, label_smoothing=0.1) 相同
+    smooth = seqbook.masked_cross_entropy(logits, labels_pad, valid, label_smoothing=0.1)
+    ref = F.cross_entropy(logits.reshape(-1, 9), labels_pad.reshape(-1), ignore_index=1, label_smoothing=0.1)
+    assert torch.allclose(smooth, ref) and smooth > ours
+    with pytest.raises(ValueError, match="label_smoothing"):
+        seqbook.masked_cross_entropy(logits, labels, valid, label_smoothing=1.0)
     with pytest.raises(ValueError, match="reduction"):
         seqbook.masked_cross_entropy(logits, labels, valid, "avg")
     with pytest.raises(ValueError, match="valid_lens"):
@@ -160,6 +168,31 @@ def test_train_seq2seq_learns(tiny_data):
     assert result.losses[-1] < result.losses[0]
 
 
+def test_train_seq2seq_label_smoothing_and_warmup(tiny_data, monkeypatch):
+    seen = []
+    real = seqbook.seq2seq.masked_cross_entropy
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("label_smoothing"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(seqbook.seq2seq, "masked_cross_entropy", spy)
+    lrs = []
+    real_step = torch.optim.Adam.step
+
+    def record_lr(self, *args, **kwargs):
+        lrs.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", record_lr)
+    seqbook.set_seed(0)
+    model = seqbook.build_seq2seq(tiny_data.src_vocab, tiny_data.tgt_vocab, 16, 16, 1, 0.0)
+    result = seqbook.train_seq2seq(model, tiny_data, 2, 0.01, "cpu", batch_size=32, plot=False,
+                                   label_smoothing=0.1, warmup_steps=4)
+    assert set(seen) == {0.1} and all(map(math.isfinite, result.losses))
+    assert lrs[:5] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01])  # 线性预热 4 步后保持
+
+
 def test_train_seq2seq_bad_args(tiny_data):
     model = seqbook.build_seq2seq(tiny_data.src_vocab, tiny_data.tgt_vocab, 8, 8, 1)
     with pytest.raises(ValueError, match="num_epochs"):
@@ -168,6 +201,10 @@ def test_train_seq2seq_bad_args(tiny_data):
         seqbook.train_seq2seq(model, tiny_data, 1, -1.0, "cpu", plot=False)
     with pytest.raises(ValueError, match="lr_decay"):
         seqbook.train_seq2seq(model, tiny_data, 1, 0.01, "cpu", plot=False, lr_decay="step")
+    with pytest.raises(ValueError, match="warmup_steps"):
+        seqbook.train_seq2seq(model, tiny_data, 1, 0.01, "cpu", plot=False, warmup_steps=-1)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        seqbook.train_seq2seq(model, tiny_data, 1, 0.01, "cpu", plot=False, label_smoothing=-0.1)
     with pytest.raises(TypeError, match="model"):
         seqbook.train_seq2seq(model.encoder, tiny_data, 1, 0.01, "cpu", plot=False)
     with pytest.raises(ValueError, match="保留词元"):

@@ -150,7 +150,7 @@ def sequence_mask(valid_lens, num_steps):
     return steps.unsqueeze(0) < valid_lens.unsqueeze(1)  # (batch_size, num_steps)
 
 
-def masked_cross_entropy(logits, labels, valid_lens, reduction="mean"):
+def masked_cross_entropy(logits, labels, valid_lens, reduction="mean", label_smoothing=0.0):
     """遮蔽交叉熵：只在有效目标词元上计算。
 
     参数：
@@ -160,14 +160,19 @@ def masked_cross_entropy(logits, labels, valid_lens, reduction="mean"):
         reduction: ``"mean"`` 返回所有有效词元上的**平均**损失（除以有效词元总数，
             不是除以 ``num_steps``）；``"sum"`` 返回总和；``"none"`` 返回
             ``(batch_size, num_steps)`` 的逐位置损失（填充位置为 0）。
+        label_smoothing: 标签平滑的 ε（0 为不平滑）：目标分布把 ε
+            的概率均匀分给全部词元，与 ``F.cross_entropy(label_smoothing=...)`` 相同。
     """
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing 应在 [0, 1) 内，实际得到 {label_smoothing!r}")
     if logits.dim() != 3 or labels.shape != logits.shape[:2]:
         raise ValueError(f"logits 应为 (batch_size, num_steps, vocab_size)、labels 应为 "
                          f"(batch_size, num_steps)，实际为 {tuple(logits.shape)} 与 {tuple(labels.shape)}")
     if valid_lens.shape != labels.shape[:1]:
         raise ValueError(f"valid_lens 的形状应为 ({labels.shape[0]},)，实际为 {tuple(valid_lens.shape)}")
     mask = sequence_mask(valid_lens, labels.shape[1])                 # (batch_size, num_steps)
-    loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")  # (batch_size, num_steps)
+    loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none",
+                           label_smoothing=label_smoothing)  # (batch_size, num_steps)
     loss = loss.masked_fill(~mask, 0.0)
     if reduction == "none":
         return loss
@@ -225,7 +230,7 @@ class Seq2SeqTrainResult:
 
 def train_seq2seq(model, data, num_epochs, lr, device=None, batch_size=64,
                   teacher_forcing_ratio=1.0, grad_clip=1.0, lr_decay=None, bucket=True,
-                  plot=True, generator=None):
+                  plot=True, generator=None, label_smoothing=0.0, warmup_steps=0):
     """训练一个编码器-解码器模型（任何 :class:`seqbook.EncoderDecoder`）。
 
     参数：
@@ -242,6 +247,10 @@ def train_seq2seq(model, data, num_epochs, lr, device=None, batch_size=64,
         bucket: 是否按长度分桶组成小批量（见 :meth:`TranslationData.train_iter`）。
         plot: 是否画训练曲线。
         generator: 打乱数据与计划采样用的 ``torch.Generator``；默认用全局随机数生成器。
+        label_smoothing: 标签平滑的 ε（见 :func:`masked_cross_entropy`），默认 0。
+            打印与返回的损失是带平滑的训练目标。
+        warmup_steps: 学习率预热的步数：前 ``warmup_steps`` 个优化步学习率从接近 0 线性升到
+            ``lr``（再与 ``lr_decay`` 相乘），默认 0 不预热。
     返回：:class:`Seq2SeqTrainResult`。
     """
     if not isinstance(model, EncoderDecoder):
@@ -251,14 +260,22 @@ def train_seq2seq(model, data, num_epochs, lr, device=None, batch_size=64,
         raise ValueError(f"lr 应为正数，实际得到 {lr!r}")
     if lr_decay not in (None, "cosine"):
         raise ValueError(f"lr_decay 应为 None 或 'cosine'，实际得到 {lr_decay!r}")
+    if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps 应为非负整数，实际得到 {warmup_steps!r}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing 应在 [0, 1) 内，实际得到 {label_smoothing!r}")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     num_batches = math.ceil(len(data) / batch_size)
-    scheduler = None
-    if lr_decay == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / (num_epochs * num_batches))))
+    total_steps = num_epochs * num_batches
+
+    def lr_factor(step):  # 第 step 个优化步（从 0 开始）的学习率倍率
+        factor = 0.5 * (1 + math.cos(math.pi * step / total_steps)) if lr_decay == "cosine" else 1.0
+        return factor * min(1.0, (step + 1) / warmup_steps) if warmup_steps else factor
+
+    use_schedule = lr_decay is not None or warmup_steps > 0
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor) if use_schedule else None
     bos = data.tgt_vocab[BOS]
     figure = TrainingPlot(xlabel="轮", ylabel="损失", xlim=[1, num_epochs]) if plot else None
     plot_every = max(1, num_epochs // 50)
@@ -277,7 +294,7 @@ def train_seq2seq(model, data, num_epochs, lr, device=None, batch_size=64,
             else:
                 logits = scheduled_sampling_logits(model, X, X_valid_len, dec_X,
                                                    teacher_forcing_ratio, generator)
-            loss = masked_cross_entropy(logits, Y, Y_valid_len)
+            loss = masked_cross_entropy(logits, Y, Y_valid_len, label_smoothing=label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip is not None:
