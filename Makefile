@@ -13,9 +13,19 @@ KEEP_TORCH ?= 0
 # 给 venv 传参，例如 GPU 机器上用系统的 torch：VENV_FLAGS=--system-site-packages
 VENV_FLAGS ?=
 STAMP    := $(VENV)/.installed
-# 构建与测试时每个进程只用 1 个 CPU 线程：书中的数字就是在这个设置下测得的（线程数不同，浮点求和的
-# 顺序就不同，训练出的数字会略有差别）；而且与其他进程同时运行时不会因争抢 CPU 而成倍变慢。
-export OMP_NUM_THREADS ?= 1
+# 数值可复现（见书中“安装与运行”）：任何 x86-64 CPU 上打印相同的数字。这些变量在 PyTorch 载入时读取，
+# 所以由 make 导出给每个进程，并写进 `seqbook` 内核（install 时注册），在 Jupyter 中打开笔记本时同样生效。
+# 与 lib/seqbook/numerics.py 的 PINNED_ENV 一致（tests/test_numerics.py 检查）。
+#   ATEN_CPU_CAPABILITY=avx2      PyTorch 自己的向量化内核一律用 AVX2 版本（支持 AVX-512 的 CPU 默认用 AVX-512 版本）
+#   MKL_ENABLE_INSTRUCTIONS=AVX2  MKL 的矩阵乘法最多用 AVX2 指令
+#   ONEDNN_MAX_CPU_ISA=AVX2       oneDNN（卷积等）最多用 AVX2 指令
+#   线程数 THREADS（默认 1）       线程数不同，浮点求和的顺序就不同；单线程也让并行的进程互不拖慢
+THREADS ?= 1
+export ATEN_CPU_CAPABILITY := avx2
+export MKL_ENABLE_INSTRUCTIONS := AVX2
+export ONEDNN_MAX_CPU_ISA := AVX2
+export OMP_NUM_THREADS := $(THREADS)
+export MKL_NUM_THREADS := $(THREADS)
 
 .PHONY: all book test install mathjax clean distclean help
 all: book
@@ -33,6 +43,7 @@ ifeq ($(KEEP_TORCH),1)
 else
 	$(BIN)/python -m pip install -r requirements.txt -e .
 endif
+	$(BIN)/python -m seqbook.numerics install-kernel
 	touch $@
 
 # MathJax 3 来自 npm，放进 _vendor/ 并作为静态文件发布，公式不联网也能渲染

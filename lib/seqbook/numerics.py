@@ -1,0 +1,75 @@
+"""数值可复现：让任何 x86-64 CPU 打印相同的数字。
+
+PyTorch 在 CPU 上按本机支持的指令集挑选内核：支持 AVX-512 的 CPU 与只支持 AVX2 的 CPU 求和的
+顺序不同，训练几千步后，差别会放大到 BLEU 的第一位小数。线程数也一样。下面这组环境变量把这些
+选择固定下来；它们在 PyTorch 载入时读取，``import torch`` 之后再设就晚了，所以由 ``make`` 导出，
+并写进 ``make`` 安装时注册的 Jupyter 内核 ``seqbook``。
+
+命令行：``python -m seqbook.numerics install-kernel`` 注册内核；``python -m seqbook.numerics``
+打印当前进程的状态。
+"""
+import os
+import sys
+
+__all__ = ["PINNED_ENV", "KERNEL_NAME", "numerics_status", "install_kernel"]
+
+# 与 Makefile 中导出的变量一致（tests/test_numerics.py 检查）
+PINNED_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",      # PyTorch 自己的向量化内核（softmax、逐元素运算、归约）
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",  # MKL 的矩阵乘法
+    "ONEDNN_MAX_CPU_ISA": "AVX2",       # oneDNN（卷积等）
+    "OMP_NUM_THREADS": "1",             # 线程数：决定并行求和的顺序
+    "MKL_NUM_THREADS": "1",
+}
+KERNEL_NAME = "seqbook"
+KERNEL_DISPLAY_NAME = "Python 3 (seqbook)"
+
+
+def numerics_status():
+    """当前进程的数值设置：``{"pinned": 是否与本书一致, "cpu_capability": ..., "threads": ...,
+    "differs": {变量: 实际值}}``。"""
+    import torch
+    differs = {k: os.environ.get(k) for k, v in PINNED_ENV.items() if os.environ.get(k) != v}
+    capability = torch.backends.cpu.get_cpu_capability()
+    return {"pinned": not differs, "cpu_capability": capability,
+            "threads": torch.get_num_threads(), "differs": differs}
+
+
+def install_kernel(prefix=None):
+    """在 ``prefix``（默认当前 Python 环境，即 ``.venv``）中注册内核 ``seqbook``。
+
+    内核进程启动时先把 :data:`PINNED_ENV` 中环境里还没有的变量补上，再启动 IPython 内核，
+    所以 PyTorch 载入时看到的就是固定设置；``make`` 导出的值（例如 ``THREADS=2``）照样生效。
+    """
+    import json
+    import pathlib
+
+    from ipykernel.kernelspec import install
+    path = pathlib.Path(install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME,
+                                prefix=sys.prefix if prefix is None else prefix))
+    spec = json.loads((path / "kernel.json").read_text(encoding="utf-8"))
+    launcher = ("import os, runpy, sys; "
+                f"[os.environ.setdefault(k, v) for k, v in {PINNED_ENV!r}.items()]; "
+                "sys.argv[0] = 'ipykernel_launcher'; "
+                "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)")
+    spec["argv"] = [spec["argv"][0], "-c", launcher, "-f", "{connection_file}"]
+    (path / "kernel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False),
+                                      encoding="utf-8")
+    return path
+
+
+def _main(argv):
+    if argv[:1] == ["install-kernel"]:
+        print(f"已注册 Jupyter 内核 {KERNEL_NAME}：{install_kernel()}")
+        return 0
+    if argv:
+        print("用法：python -m seqbook.numerics [install-kernel]", file=sys.stderr)
+        return 2
+    status = numerics_status()
+    print(f"CPU 内核 {status['cpu_capability']}，线程 {status['threads']}，"
+          + ("与本书的固定设置一致" if status["pinned"] else f"与本书不同的变量：{status['differs']}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
