@@ -6,12 +6,15 @@
 标签的单元在书中隐藏，但 nbval 照样执行，其中的 ``assert`` 失败会让测试失败，
 报告里写明笔记本和单元编号。
 """
+import io
 import pathlib
 import re
+import tokenize
 import types
 
 import jupytext
 import nbval.plugin
+import pytest
 import yaml
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
@@ -39,6 +42,7 @@ class MystNotebookFile(nbval.plugin.IPyNbFile):
             items = list(super().collect())
         finally:
             nbval.plugin.nbformat = original
+        self.cell_items, self.cell_passed = items, {}
         return items
 
 
@@ -82,3 +86,160 @@ def pytest_collect_file(file_path, parent):
     if (opt.nbval or opt.nbval_lax) and file_path.suffix == ".md" and is_myst_notebook(file_path):
         return MystNotebookFile.from_parent(parent, path=file_path)
     return None
+
+
+# ---------------------------------------------------------------------------
+# 正文中的数字必须来自运行结果（issue 8）
+#
+# nbval 执行完一个笔记本的全部单元且全部通过后，检查它的 Markdown 单元：正文里每个
+# “像测量值”的数字（带小数点、带 %，或紧跟 秒/毫秒/分钟/小时/倍/×/词元）都必须原样出现在
+# 本笔记本的输出（含 glue 的值）或代码（设置写在代码里；注释不算）中，否则就是手写的
+# 测量值，检查失败，报告笔记本、数字和所在的句子。不检查的部分：代码块与指令块、行内代码、
+# MyST 角色（{glue:text}`…`、{ref}`…`、{eq}`…` 等）、标签、公式（但只含一个数字的行内
+# 公式如 $5.29$、$1{,}000$、$10\%$ 按正文数字处理，书中的数字多这样书写），以及“练习”一节
+# （练习里的数字是让读者尝试的设置）。另外检查 {glue:…} 角色引用的键确实由本笔记本 glue 过。
+# ---------------------------------------------------------------------------
+
+_MEASURE_UNITS = ("秒", "毫秒", "分钟", "小时", "倍", "×", "词元")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,}).*?^[ \t]*\1[ \t]*$", re.S | re.M)
+_LABEL = re.compile(r"^\([^)\n]*\)=[ \t]*$", re.M)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
+_ROLE = re.compile(r"\{([\w:-]+)\}(`+)(.*?)\2", re.S)
+_INLINE_CODE = re.compile(r"(`+).*?\1", re.S)
+_INLINE_MATH = re.compile(r"\$([^$\n]+?)\$")
+_BARE_NUMBER = re.compile(r"^\s*-?\d[\d{},]*(?:\.\d+)?\s*(?:\\%)?\s*$")
+_LINK_TARGET = re.compile(r"\]\([^)\n]*\)")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d.]\d)(%?)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.M)
+
+
+def _strip_markdown(text):
+    """去掉不检查的部分；只含一个数字的行内公式换成这个数字。返回 (正文, glue 角色列表)。"""
+    text = _FENCE.sub("", text)
+    text = _LABEL.sub("", text)
+    text = _COMMENT.sub("", text)
+    text = _DISPLAY_MATH.sub("", text)
+    roles = [(m.group(1), m.group(3)) for m in _ROLE.finditer(text) if m.group(1).startswith("glue")]
+    text = _ROLE.sub("", text)
+    text = _INLINE_CODE.sub("", text)
+
+    def math(m):
+        body = m.group(1)
+        if _BARE_NUMBER.match(body):
+            return body.strip().replace("{,}", ",").replace("\\%", "%")
+        return ""
+
+    text = _INLINE_MATH.sub(math, text)
+    text = _LINK_TARGET.sub("]", text)
+    return text, roles
+
+
+def prose_numbers(markdown_cells):
+    """Markdown 单元中像测量值的数字：[(数字, 所在的句子)]；以及 glue 角色 [(角色, 内容)]。"""
+    found, roles, in_exercises = [], [], False
+    for source in markdown_cells:
+        text, cell_roles = _strip_markdown(source)
+        roles += cell_roles
+        # 按标题切开：“练习”一节（直到下一个同级或更高的标题）不检查
+        pieces, last = [], 0
+        for m in _HEADING.finditer(text):
+            pieces.append((text[last:m.start()], in_exercises))
+            level = len(m.group(1))
+            if level <= 2:
+                in_exercises = m.group(2).strip() == "练习"
+            pieces.append((m.group(0), False))
+            last = m.end()
+        pieces.append((text[last:], in_exercises))
+        for piece, skip in pieces:
+            if skip:
+                continue
+            for sentence in re.split(r"(?<=[。！？；])|\n", piece):
+                for m in _NUMBER.finditer(sentence):
+                    number = m.group(0)
+                    after = sentence[m.end():].lstrip()
+                    if m.group(2) or m.group(3) or after.startswith(_MEASURE_UNITS):
+                        found.append((number, sentence.strip()))
+    return found, roles
+
+
+def _code_without_comments(source):
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                  if t.type != tokenize.COMMENT]
+        return tokenize.untokenize(tokens)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return source
+
+
+def _output_texts(outputs):
+    """一个单元的输出中可读的文本（stream、text/plain、text/markdown、text/html，含 glue 的值）与 glue 的键。"""
+    texts, glued = [], {}
+    for out in outputs or []:
+        if "text" in out:
+            texts.append(out["text"])
+        data = out.get("data") or {}
+        for mime, value in data.items():
+            if mime.endswith(("text/plain", "text/markdown", "text/html")):
+                texts.append(value if isinstance(value, str) else "".join(value))
+        name = ((out.get("metadata") or {}).get("scrapbook") or {}).get("name")
+        if name:
+            glued[name] = {k.rsplit("application/papermill.record/", 1)[-1]: v for k, v in data.items()}
+    return texts, glued
+
+
+def _occurs(number, haystack):
+    variants = {number, number.replace(",", "")}
+    return any(re.search(r"(?<![\d.])" + re.escape(v) + r"(?![\d])", haystack) for v in variants)
+
+
+def check_prose_numbers(cells, outputs):
+    """检查一个执行过的笔记本：``cells`` 是 nbformat 的单元，``outputs`` 是各代码单元的输出列表。
+
+    返回问题的列表（中文说明，每条一行）；空列表表示正文与运行结果一致。
+    """
+    from myst_nb.core.variables import format_plain_text
+
+    texts, glued = [], {}
+    for cell_outputs in outputs:
+        t, g = _output_texts(cell_outputs)
+        texts += t
+        glued.update(g)
+    code = [_code_without_comments(c.source) for c in cells if c.cell_type == "code"]
+    haystack = "\n".join(texts + code)
+    numbers, roles = prose_numbers([c.source for c in cells if c.cell_type == "markdown"])
+    problems = [f"正文中的 {number} 既不在输出中也不在代码中（手写的测量值？请用 glue）：“{sentence}”"
+                for number, sentence in numbers if not _occurs(number, haystack)]
+    for role, content in roles:
+        key, _, fmt = content.partition(":") if role == "glue:text" else (content, "", "")
+        if "::" in content:
+            continue  # 引用别的笔记本的值，构建时再检查
+        if key not in glued:
+            problems.append(f"{{{role}}}`{content}` 引用的键 {key!r} 没有在本笔记本中 glue")
+        elif fmt:
+            try:
+                format_plain_text(glued[key].get("text/plain", ""), fmt)
+            except Exception as exc:  # noqa: BLE001 —— 与 myst-nb 构建时的失败相同
+                problems.append(f"{{{role}}}`{content}` 无法按 {fmt!r} 格式化 {glued[key].get('text/plain')!r}：{exc}")
+    return problems
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """笔记本的最后一个单元执行完、且全部单元都通过时，检查正文中的数字（见上）。
+
+    失败记在最后一个单元上，报告写明笔记本、数字和句子。只执行了部分单元（例如 ``-k``）时不检查。
+    """
+    outcome = yield
+    report = outcome.get_result()
+    notebook = getattr(item, "parent", None)
+    if call.when != "call" or not isinstance(notebook, MystNotebookFile):
+        return
+    notebook.cell_passed[item.name] = report.passed
+    if len(notebook.cell_passed) < len(notebook.cell_items) or not all(notebook.cell_passed.values()):
+        return
+    problems = check_prose_numbers(notebook.nb.cells, [c.test_outputs for c in notebook.cell_items])
+    if problems:
+        report.outcome = "failed"
+        report.longrepr = (f"{notebook.path.name}：正文中的数字与运行结果不一致（{len(problems)} 处）\n"
+                           + "\n".join("  - " + p for p in problems))
