@@ -139,13 +139,44 @@ def test_corrupt_cache_file_is_replaced(server, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "sample.txt").write_bytes(b"corrupt")
-    path = seqbook.download(info(server, "ok.txt"))
+    with pytest.warns(UserWarning, match="SHA-1"):
+        path = seqbook.download(info(server, "ok.txt"))
     assert path.read_bytes() == PAYLOAD
+    assert (folder / "sample.txt").read_bytes() == b"corrupt"  # 用户的文件不删除、不覆盖
 
 
+def test_mismatched_user_file_is_kept_and_pinned_copy_goes_to_cache(server, tmp_path):
+    """SEQBOOK_DATA 里 SHA-1 不符的文件（例如用户自己的新版本）原样保留；登记的版本下载到缓存目录。"""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    mine = folder / "sample.txt"
+    mine.write_bytes("用户自己的版本\n".encode())
+    with pytest.warns(UserWarning, match="不会被删除或覆盖") as record:
+        path = seqbook.download(info(server, "ok.txt"))
+    assert str(mine) in str(record[0].message) and PAYLOAD_SHA1 in str(record[0].message)
+    assert mine.read_bytes() == "用户自己的版本\n".encode()
+    assert path != mine and path.read_bytes() == PAYLOAD
+    assert data.cache_dir() in path.parents
+    assert leftover_files(folder) == ["sample.txt"]
+    # 再次调用：缓存里的副本校验正确，不访问网络，仍然提示、仍然不动用户的文件
+    before = _Handler.hits
+    offline = DatasetInfo("sample", "http://127.0.0.1:9/ok.txt", PAYLOAD_SHA1, "sample.txt")
+    with pytest.warns(UserWarning, match="SHA-1"):
+        assert seqbook.download(offline) == path
+    assert _Handler.hits == before and mine.read_bytes() == "用户自己的版本\n".encode()
 
 
-def test_corrupt_file_in_readonly_dir_gives_clear_error(server, tmp_path, monkeypatch):
+def test_mismatched_user_file_offline_gives_clear_error(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "sample.txt").write_bytes(b"mine")
+    offline = DatasetInfo("sample", "http://127.0.0.1:9/ok.txt", PAYLOAD_SHA1, "sample.txt")
+    with pytest.warns(UserWarning), pytest.raises(DataError, match="SHA-1.*不会被删除或覆盖.*无法下载"):
+        seqbook.download(offline, timeout=2)
+    assert (folder / "sample.txt").read_bytes() == b"mine"
+
+
+def test_corrupt_file_in_readonly_dir_is_left_alone(server, tmp_path, monkeypatch):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "sample.txt").write_bytes(b"corrupt")
@@ -154,8 +185,9 @@ def test_corrupt_file_in_readonly_dir_gives_clear_error(server, tmp_path, monkey
         raise PermissionError("只读文件系统")
 
     monkeypatch.setattr(pathlib.Path, "unlink", refuse)
-    with pytest.raises(DataError, match="无法删除"):
-        seqbook.download(info(server, "ok.txt"))
+    with pytest.warns(UserWarning, match="SHA-1"):
+        path = seqbook.download(info(server, "ok.txt"))
+    assert path.read_bytes() == PAYLOAD and (folder / "sample.txt").read_bytes() == b"corrupt"
 
 
 def test_unknown_dataset_and_bad_timeout():
@@ -185,6 +217,27 @@ def test_extract_rejects_path_escape(tmp_path):
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "out").exists()  # 失败时不留下半个目录
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.zip"]  # 临时目录也已清理
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_extract_corrupt_member_is_data_error_and_leaves_nothing(tmp_path, compression):
+    """压缩包里一个成员的数据损坏（CRC 不符或 zlib 出错）：DataError，不留下半个目录。"""
+    bad = tmp_path / "corrupt.zip"
+    body = "".join(f"go {i} .\t走{i * 7919 % 10007}。\n" for i in range(500)).encode()
+    with zipfile.ZipFile(bad, "w", compression=compression) as zf:
+        zf.writestr("pairs/first.txt", "fine\n")
+        zf.writestr("pairs/pairs.txt", body)
+    raw = bytearray(bad.read_bytes())
+    with zipfile.ZipFile(bad) as zf:
+        member = zf.getinfo("pairs/pairs.txt")
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    for i in range(start + 10, start + 40):   # 改坏这个成员的数据，目录结构保持完好
+        raw[i] ^= 0xFF
+    bad.write_bytes(bytes(raw))
+    assert zipfile.is_zipfile(bad)
+    with pytest.raises(DataError, match="损坏"):
+        seqbook.extract(bad, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.zip"]  # 没有 out，也没有临时目录
 
 
 def test_extract_rejects_non_zip(tmp_path):

@@ -8,9 +8,13 @@
 数据目录：环境变量 ``SEQBOOK_DATA``（例如离线时指向一份本地副本，它可以是只读的）；
 未设置时用用户缓存目录 ``~/.cache/seqbook/data``（``SEQBOOK_CACHE`` 可改缓存根目录）。
 
+数据目录里的文件 SHA-1 对不上时（例如读者自己放进去的新版本），:func:`download`
+**不删除、不覆盖**它，而是发出警告说明原因，把登记的版本下载到缓存目录
+``<缓存根目录>/pinned`` 并返回那里的路径。
+
 关于 ``cmn-eng``：manythings.org 会不定期重新发布 ``cmn-eng.zip``，新版本的 SHA-1
 与本书登记的不同。本书的数字是在 2020-08-23 版（登记的 SHA-1）上测得的，所以我们
-坚持这个校验和：下载到的文件对不上时报错并删除它，提示读者使用本书的那一份。
+坚持这个校验和：刚下载的文件对不上时报错并删除这个下载的临时文件，提示读者使用本书的那一份。
 """
 import dataclasses
 import hashlib
@@ -22,7 +26,9 @@ import socket
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
+import zlib
 
 __all__ = ["DatasetInfo", "DATASETS", "DataError", "data_dir", "cache_dir",
            "sha1sum", "download", "extract", "download_extract", "read_text"]
@@ -108,7 +114,9 @@ def download(name, folder=None, timeout=30.0):
         name: :data:`DATASETS` 里的名字，或一个 :class:`DatasetInfo`。
         folder: 数据目录，默认 :func:`data_dir`。
         timeout: 网络操作的超时秒数（连接和每次读取）。
-    数据目录里已有校验正确的文件时直接返回，不访问网络。
+    数据目录里已有校验正确的文件时直接返回，不访问网络。数据目录里的文件校验不对时，
+    这个文件保持原样（不删除、不覆盖），发出 ``UserWarning`` 说明原因，改用缓存目录
+    ``<缓存根目录>/pinned`` 里登记的版本（没有就下载到那里）并返回它的路径。
     """
     info = _lookup(name)
     if timeout is None or timeout <= 0:
@@ -116,19 +124,39 @@ def download(name, folder=None, timeout=30.0):
     folder = pathlib.Path(folder) if folder is not None else data_dir()
     path = folder / info.filename
     if path.is_file():
-        if sha1sum(path) == info.sha1:
+        actual = sha1sum(path)
+        if actual == info.sha1:
             return path
-        try:  # 损坏或版本不对的缓存文件：删掉重新下载
-            path.unlink()
-        except OSError as e:
-            raise DataError(f"数据目录里的 {path} 校验失败（SHA-1 不是 {info.sha1}），"
-                            f"而且无法删除它（{e}）。请换成正确的文件。") from None
+        return _download_pinned(info, path, actual, timeout)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DataError(f"无法创建数据目录 {folder}：{e}。" + _offline_hint(info, folder)) from None
     _fetch(info, path, timeout)
     return path
+
+
+def _download_pinned(info, user_path, actual_sha1, timeout):
+    """数据目录里的 ``user_path`` 校验不对：不动它，改用缓存目录里登记的版本。"""
+    pinned = cache_dir() / "pinned" / info.filename
+    notice = (f"数据目录里的 {user_path} 与本书登记的版本不同（SHA-1 为 {actual_sha1}，"
+              f"应为 {info.sha1}）。这个文件保持原样，不会被删除或覆盖；本书改用缓存目录里"
+              f"登记的版本 {pinned}（没有时下载到那里）。")
+    if info.name == "cmn-eng":
+        notice += ("manythings.org 会重新发布 cmn-eng.zip，本书的数字是在 2020-08-23 版"
+                   "（登记的 SHA-1）上测得的。")
+    notice += f"要消除这条提示，请把 {user_path} 换成登记的版本，或移走它。"
+    warnings.warn(notice, UserWarning, stacklevel=3)
+    if pinned != user_path and pinned.is_file() and sha1sum(pinned) == info.sha1:
+        return pinned
+    try:
+        pinned.parent.mkdir(parents=True, exist_ok=True)
+        _fetch(info, pinned, timeout)   # 写临时文件、校验后原子改名；只写缓存目录
+    except OSError as e:
+        raise DataError(f"{notice}但无法创建缓存目录 {pinned.parent}：{e}。") from None
+    except DataError as e:
+        raise DataError(f"{notice}但{e}") from None
+    return pinned
 
 
 def _fetch(info, path, timeout):
@@ -185,6 +213,7 @@ def extract(archive, target):
 
     任何会落到 ``target`` 之外的成员（绝对路径、``..``）都会让整个解压失败。
     先解压到同级的临时目录，成功后再改名，所以 ``target`` 要么完整，要么不存在。
+    压缩包损坏（目录结构或某个成员的数据出错、CRC 不符）时抛出 :class:`DataError`。
     """
     archive, target = pathlib.Path(archive), pathlib.Path(target)
     if not zipfile.is_zipfile(archive):
@@ -192,14 +221,19 @@ def extract(archive, target):
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        with zipfile.ZipFile(archive) as zf:
-            root = tmp.resolve()
-            for member in zf.infolist():
-                dest = (tmp / member.filename).resolve()
-                if dest != root and root not in dest.parents:
-                    raise DataError(f"压缩包 {archive.name} 中的成员 {member.filename!r} "
-                                    f"会写到目标目录之外，拒绝解压")
-            zf.extractall(tmp)
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                root = tmp.resolve()
+                for member in zf.infolist():
+                    dest = (tmp / member.filename).resolve()
+                    if dest != root and root not in dest.parents:
+                        raise DataError(f"压缩包 {archive.name} 中的成员 {member.filename!r} "
+                                        f"会写到目标目录之外，拒绝解压")
+                zf.extractall(tmp)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+            # CRC 不符、压缩数据损坏、文件被截断、不支持的压缩方法
+            raise DataError(f"压缩包 {archive} 已损坏，无法解压（{type(e).__name__}：{e}）。"
+                            "请换成校验正确的副本（SHA-1 见 seqbook.DATASETS）后重试。") from None
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
