@@ -52,3 +52,42 @@ def test_bad_arguments(tmp_path, monkeypatch):
         seqbook.load_or_train("a/b", {}, _model(), dict, "cpu")
     with pytest.raises(TypeError, match="config"):
         seqbook.load_or_train("a", [1], _model(), dict, "cpu")
+
+
+def _train_fn(model, calls):
+    def fn():
+        calls.append(1)
+        with torch.no_grad():
+            model.weight.add_(1.0)
+        return {"losses": [0.5]}
+    return fn
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_corrupt_checkpoint_is_retrained_and_replaced(tmp_path, monkeypatch, damage):
+    """损坏、截断的检查点：不给出 PyTorch 的原始错误，而是警告、重新训练并原子地替换它。"""
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
+    calls = []
+    model = _model()
+    seqbook.load_or_train("toy", {"lr": 0.1}, model, _train_fn(model, calls), "cpu")
+    path = seqbook.checkpoint_path("toy", {"lr": 0.1}, model, "cpu")
+    good = path.read_bytes()
+    bad = {"truncated": good[: len(good) // 2], "garbage": b"\x80\x04not a checkpoint" * 10,
+           "empty": b""}[damage]
+    path.write_bytes(bad)
+    # load_or_train：警告、重新训练、替换
+    fresh = _model()
+    with pytest.warns(UserWarning, match="重新训练") as record:
+        result, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, fresh, _train_fn(fresh, calls), "cpu")
+    assert all("weights_only" not in str(w.message) for w in record)
+    assert not loaded and result == {"losses": [0.5]} and len(calls) == 2
+    assert path.read_bytes() != bad and not list(path.parent.glob("*.part"))
+    again = _model()
+    result, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, again, _train_fn(again, calls), "cpu")
+    assert loaded and len(calls) == 2 and torch.equal(again.weight, fresh.weight)
+    # 直接读取损坏的文件：CheckpointError，中文，不建议不安全的 weights_only=False
+    path.write_bytes(bad)
+    with pytest.raises(seqbook.CheckpointError, match="损坏") as info:
+        seqbook.checkpoint.read_checkpoint(path, "cpu")
+    assert "weights_only" not in str(info.value) and info.value.__cause__ is None

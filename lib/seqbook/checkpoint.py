@@ -5,6 +5,8 @@
 作为键，在缓存目录 ``<seqbook.cache_dir()>/checkpoints`` 中查找；找到就载入权重与训练记录
 （``torch.load(..., weights_only=True)``，不执行任意代码），找不到就训练并原子地写入
 （先写临时文件再改名）。两条路径打印的训练记录完全相同。
+缓存里的检查点损坏或不完整（读不出来）时，:func:`load_or_train` 发出警告、重新训练，
+并原子地替换这个文件。
 设环境变量 ``SEQBOOK_NO_CACHE=1`` 可以强制重新训练（不读也不写缓存）。
 """
 import hashlib
@@ -12,6 +14,7 @@ import json
 import os
 import pathlib
 import tempfile
+import warnings
 
 import torch
 
@@ -21,7 +24,27 @@ __all__ = ["checkpoint_path", "load_or_train", "CheckpointError"]
 
 
 class CheckpointError(ValueError):
-    """缓存的检查点与当前模型或配置不匹配。"""
+    """缓存的检查点损坏、读不出来，或与当前模型或配置不匹配。"""
+
+
+class _CorruptCheckpoint(CheckpointError):
+    """检查点文件损坏或不完整（不是合法的 torch.save 文件）。"""
+
+
+def read_checkpoint(path, device):
+    """安全地读入检查点文件（``weights_only=True``，不执行任意代码）。
+
+    文件损坏、被截断或含有不允许的对象时抛出 :class:`CheckpointError`（中文说明），
+    而不是 PyTorch 的原始错误。
+    """
+    try:
+        with warnings.catch_warnings():  # 损坏的文件会让 PyTorch 先发出关于 pickle 协议的警告
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # UnpicklingError、PytorchStreamReader 的 RuntimeError、EOFError 等
+        # 不附上 PyTorch 的原文：它建议关掉安全载入，而对来历不明的文件这样做不安全
+        raise _CorruptCheckpoint(f"检查点 {path} 已损坏或不完整，无法安全地读入（{type(e).__name__}）。"
+                                 f"不要强行载入它：删除这个文件后重新运行即可重新训练。") from None
 
 
 def _library_fingerprint():
@@ -65,8 +88,14 @@ def load_or_train(name, config, model, train_fn, device):
     key = _key_text(name, config, model, device)
     path = checkpoint_path(name, config, model, device)
     use_cache = os.environ.get("SEQBOOK_NO_CACHE", "") in ("", "0")
+    saved = None
     if use_cache and path.is_file():
-        saved = torch.load(path, map_location=device, weights_only=True)
+        try:
+            saved = read_checkpoint(path, device)
+        except _CorruptCheckpoint:
+            warnings.warn(f"缓存的检查点 {path} 已损坏或不完整，无法读入：重新训练，"
+                          f"完成后原子地替换这个文件。", UserWarning, stacklevel=2)
+    if saved is not None:
         if not isinstance(saved, dict) or saved.get("key") != key:
             raise CheckpointError(f"检查点 {path} 与当前的模型或配置不匹配；请删除这个文件后重新运行")
         try:
