@@ -11,7 +11,8 @@ PyTorch 在 CPU 上按本机支持的指令集挑选内核：支持 AVX-512 的 
 import os
 import sys
 
-__all__ = ["PINNED_ENV", "KERNEL_NAME", "numerics_status", "install_kernel"]
+__all__ = ["PINNED_ENV", "KERNEL_NAME", "numerics_status", "install_kernel",
+           "training_fingerprint"]
 
 # 与 Makefile 中导出的变量一致（tests/test_numerics.py 检查）
 PINNED_ENV = {
@@ -58,12 +59,51 @@ def install_kernel(prefix=None):
     return path
 
 
+def training_fingerprint(steps=40, seed=0):
+    """训练一个小的 GRU + Transformer 模型 ``steps`` 步，返回全部参数与损失的 SHA-1（前 16 位）。
+
+    它用到书中训练会用到的各种 CPU 内核：矩阵乘法、GRU、层规范化、softmax、交叉熵、Adam。
+    两次运行指纹相同，说明它们逐位相同；用来检查两种设置（两台机器）是否打印相同的数字。
+    """
+    import hashlib
+
+    import torch
+    from torch import nn
+    from .transformer import make_transformer
+    torch.manual_seed(seed)
+    vocab = 50
+    transformer = make_transformer(vocab, vocab, num_hiddens=64, ffn_num_hiddens=128,
+                                   num_heads=4, num_layers=2, dropout=0.1, norm_first=True)
+    embedding, gru = nn.Embedding(vocab, 32), nn.GRU(32, 64, batch_first=True)
+    params = [*transformer.parameters(), *embedding.parameters(), *gru.parameters()]
+    optimizer = torch.optim.Adam(params, lr=1e-3)
+    h = hashlib.sha1()
+    for _ in range(steps):
+        X = torch.randint(3, vocab, (16, 12))  # (batch_size, num_steps)
+        valid_lens = torch.randint(4, 13, (16,))  # (batch_size,)
+        logits = transformer(X, valid_lens, X)  # (batch_size, num_steps, vocab)
+        H, _ = gru(embedding(X))  # (batch_size, num_steps, 64)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), X.reshape(-1))
+        loss = loss + H.square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        h.update(loss.detach().numpy().tobytes())
+    for p in params:
+        h.update(p.detach().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def _main(argv):
     if argv[:1] == ["install-kernel"]:
         print(f"已注册 Jupyter 内核 {KERNEL_NAME}：{install_kernel()}")
         return 0
+    if argv[:1] == ["fingerprint"]:
+        import torch
+        print(f"{training_fingerprint()} {torch.backends.cpu.get_cpu_capability()}")
+        return 0
     if argv:
-        print("用法：python -m seqbook.numerics [install-kernel]", file=sys.stderr)
+        print("用法：python -m seqbook.numerics [install-kernel | fingerprint]", file=sys.stderr)
         return 2
     status = numerics_status()
     print(f"CPU 内核 {status['cpu_capability']}，线程 {status['threads']}，"
