@@ -103,6 +103,50 @@ def test_masked_softmax_bad_input():
         masked_softmax(torch.ones(2, 3, 4, dtype=torch.long))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_masked_softmax_valid_minimum_scores_do_not_tie_with_masked(dtype):
+    """有效分数恰好等于该精度的最小有限值时，被掩蔽的位置仍然恰好是 0，不会与有效位置平分权重。"""
+    low = torch.finfo(dtype).min
+    scores = torch.tensor([[[low, low, 0.0, 0.0]]], dtype=dtype)
+    w = masked_softmax(scores, torch.tensor([2]))
+    assert w.tolist() == [[[0.5, 0.5, 0.0, 0.0]]]
+    w = masked_softmax(torch.tensor([[[low, 0.0, 5.0]]], dtype=dtype), torch.tensor([1]))
+    assert w.tolist() == [[[1.0, 0.0, 0.0]]]
+
+
+def test_masked_softmax_ordinary_inputs_bit_identical_to_min_fill():
+    """普通输入上与旧写法（用最小有限值填充）逐位相同：书中训练出的数字不变。"""
+    torch.manual_seed(0)
+    scores = torch.randn(4, 3, 7) * 10
+    valid_lens = torch.tensor([[1, 7, 3], [2, 2, 0], [7, 5, 4], [6, 1, 2]])
+    mask = _mask_from(valid_lens, 3, 7)
+    old = torch.softmax(scores.masked_fill(~mask, torch.finfo(scores.dtype).min), -1).masked_fill(~mask, 0)
+    assert torch.equal(masked_softmax(scores, valid_lens), old)
+
+
+def test_masked_softmax_masked_nan_or_inf_scores_get_zero_weight():
+    scores = torch.tensor([[[1.0, 2.0, float("nan"), float("inf")]], [[float("nan")] * 4]])
+    w = masked_softmax(scores, torch.tensor([2, 0]))
+    torch.testing.assert_close(w[0, 0, :2], torch.softmax(torch.tensor([1.0, 2.0]), -1))
+    assert torch.all(w[0, 0, 2:] == 0) and torch.all(w[1] == 0)
+
+
+def test_negative_valid_lens_are_rejected():
+    scores = torch.randn(2, 3, 4)
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        masked_softmax(scores, torch.tensor([1, -1]))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        masked_softmax(scores, torch.tensor([[1, 2, 3], [0, -2, 1]]))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        valid_key_mask(torch.tensor([-1, 3]), 3, 4)
+    q, k, v = _qkv()
+    for attention in (DotProductAttention(), DotProductAttention(keep_weights=False)):
+        with pytest.raises(ValueError, match="valid_lens.*负"):
+            attention(q, k, v, torch.tensor([2, -3]))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        AdditiveAttention(4, 4, 8)(q, k, v, torch.tensor([-1, 2]))
+
+
 def test_valid_key_mask_shapes():
     assert valid_key_mask(torch.tensor([1, 3]), 4, 5).shape == (2, 1, 5)
     m = valid_key_mask(torch.tensor([[0, 1], [2, 3]]), 2, 3)
@@ -212,6 +256,23 @@ def test_dot_product_attention_bad_input():
 
 
 # ---------------- AdditiveAttention ----------------
+
+@pytest.mark.parametrize("valid_lens", [None, torch.tensor([3, 0]), torch.tensor([[1, 0, 5], [2, 2, 5]])])
+@pytest.mark.parametrize("where", ["query", "key", "value"])
+def test_dot_product_attention_nan_in_nan_out_on_both_paths(valid_lens, where):
+    """输入里有 NaN：手写路径与融合路径给出同样位置的 NaN（而不是一条路径悄悄变成 0）。"""
+    q, k, v = _qkv()
+    {"query": q, "key": k, "value": v}[where][0, 1, 2] = float("nan")
+    explicit = DotProductAttention()(q, k, v, valid_lens)
+    fused = DotProductAttention(keep_weights=False)(q, k, v, valid_lens)
+    assert torch.equal(explicit.isnan(), fused.isnan())
+    if where == "query":  # 含 NaN 的查询输出 NaN（即使它一个键都看不到），别的查询不受影响
+        assert explicit[0, 1].isnan().all() and not explicit[0, [0, 2]].isnan().any()
+    else:                 # 键或值含 NaN：这个样本的输出全为 NaN
+        assert explicit[0].isnan().all()
+    assert not explicit[1].isnan().any()
+    torch.testing.assert_close(fused[1], explicit[1])
+
 
 def test_additive_attention_shapes_and_formula():
     torch.manual_seed(0)

@@ -11,18 +11,30 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_lengths
+
 __all__ = ["valid_key_mask", "masked_softmax", "DotProductAttention", "AdditiveAttention"]
 
 
 def _check_valid_lens(valid_lens, batch_size, num_queries):
-    """检查 valid_lens 的类型与形状：``(batch_size,)`` 或 ``(batch_size, num_queries)`` 的整数张量。"""
-    if not isinstance(valid_lens, torch.Tensor):
-        raise TypeError(f"valid_lens 应为整数张量或 None，实际得到 {type(valid_lens).__name__}")
-    if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
-        raise TypeError(f"valid_lens 应为整数张量（如 torch.long），实际 dtype 为 {valid_lens.dtype}")
+    """检查 valid_lens：``(batch_size,)`` 或 ``(batch_size, num_queries)`` 的整数张量，没有负数。"""
+    check_lengths(valid_lens, "valid_lens")
     if valid_lens.shape not in ((batch_size,), (batch_size, num_queries)):
         raise ValueError(f"valid_lens 的形状应为 ({batch_size},) 或 ({batch_size}, {num_queries})"
                          f"（batch_size, num_queries），实际为 {tuple(valid_lens.shape)}")
+
+
+def propagate_nan(out, queries, keys, values):
+    """让输入中的 NaN 以同样的方式出现在输出中，不论走哪条计算路径。
+
+    规则：查询含 NaN 的那一行输出全为 NaN；键或值含 NaN 的样本（多头时是样本的这个头）
+    输出全为 NaN。手写路径与融合内核对 NaN 的处理各不相同（融合内核可能把它变成 0），
+    两条路径都经过这里，结果就相同。没有 NaN 时原样返回 ``out``（逐位不变）。
+    形状：queries ``(..., q, d)``，keys ``(..., k, d)``，values ``(..., k, dv)``，out ``(..., q, dv)``。
+    """
+    bad_kv = keys.isnan().flatten(-2).any(-1) | values.isnan().flatten(-2).any(-1)  # (...)
+    bad = queries.isnan().any(-1, keepdim=True) | bad_kv[..., None, None]           # (..., q, 1)
+    return out.masked_fill(bad, float("nan"))
 
 
 def valid_key_mask(valid_lens, num_queries, num_kvs):
@@ -49,9 +61,9 @@ def masked_softmax(scores, valid_lens=None):
     参数：
         scores: ``(batch_size, num_queries, num_kvs)`` 或 ``(batch_size, num_heads, num_queries, num_kvs)``。
         valid_lens: ``None``（不掩蔽）、``(batch_size,)`` 或 ``(batch_size, num_queries)`` 的整数张量。
-    返回：与 ``scores`` 同形状的注意力权重。被掩蔽的位置恰好为 0；有效位置之和为 1；
-    一个键都看不到的行（valid_len 为 0）全为 0，而不是 NaN 或均匀分布。
-    不修改 ``scores``；float16 下也不会溢出成 NaN。
+    返回：与 ``scores`` 同形状的注意力权重。被掩蔽的位置恰好为 0（不论那里的分数是多少，
+    也不论有效分数多小）；有效位置之和为 1；一个键都看不到的行（valid_len 为 0）全为 0，
+    而不是 NaN 或均匀分布，也不回传梯度。不修改 ``scores``；float16 下也不会出现 NaN。
     """
     if not isinstance(scores, torch.Tensor) or not scores.is_floating_point():
         raise TypeError("scores 应为浮点张量")
@@ -64,11 +76,12 @@ def masked_softmax(scores, valid_lens=None):
     mask = valid_key_mask(valid_lens.to(scores.device), scores.shape[-2], scores.shape[-1])
     if scores.dim() == 4:
         mask = mask.unsqueeze(1)  # (batch_size, 1, num_queries 或 1, num_kvs)：各头共用
-    # 用该精度能表示的最小有限值代替 -inf（也不用 d2l 的 -1e6：float16 放不下）：
-    # 有效位置 exp(min - max) 下溢为 0，全被掩蔽的行也不会出现 0/0 = NaN（前向与反向都不会）
-    filled = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # 返回新张量，scores 不变
+    # 被掩蔽的位置填 -inf，exp(-inf) 恰好为 0，即使有效分数本身是最小有限值也不会与它们平分权重
+    # （d2l 的 -1e6 在 float16 中放不下）。一个键都看不到的行若也填 -inf，softmax 会算出 0/0 = NaN，
+    # 所以这些行先填 0（算出有限的均匀分布），最后连同所有被掩蔽的位置一起置为精确的 0
+    empty = ~mask.any(dim=-1, keepdim=True)  # (batch_size, 1 或 num_queries, 1)：没有可见键的行
+    filled = scores.masked_fill(~mask, float("-inf")).masked_fill(empty, 0.0)  # 新张量，scores 不变
     weights = F.softmax(filled, dim=-1)
-    # 把被掩蔽的位置置为精确的 0：全被掩蔽的行因此全为 0，而不是均匀分布
     return weights.masked_fill(~mask, 0.0)
 
 
@@ -120,15 +133,16 @@ class DotProductAttention(nn.Module):
         dropout_active = self.training and self.dropout.p > 0
         if not self.keep_weights and not dropout_active:
             self.attention_weights = None
-            return self._fused(queries, keys, values, valid_lens)
+            return propagate_nan(self._fused(queries, keys, values, valid_lens), queries, keys, values)
         d = queries.shape[-1]
         scores = queries @ keys.transpose(-2, -1) / math.sqrt(d)  # (batch_size, num_queries, num_kvs)
         self.attention_weights = masked_softmax(scores, valid_lens)
-        return self.dropout(self.attention_weights) @ values  # (batch_size, num_queries, value_size)
+        out = self.dropout(self.attention_weights) @ values  # (batch_size, num_queries, value_size)
+        return propagate_nan(out, queries, keys, values)     # 输入有 NaN 时两条路径一致
 
     @staticmethod
     def _fused(queries, keys, values, valid_lens):
-        """融合内核路径，与手写路径结果相同（到浮点舍入误差为止）。"""
+        """融合内核路径，与手写路径结果相同（到浮点舍入误差为止；NaN 由 :func:`propagate_nan` 统一）。"""
         three_dims = queries.dim() == 3
         if three_dims:  # 补一个头的维度：四维输入 (batch_size, heads, n, d) 才能用上 CPU 的融合内核
             queries, keys, values = queries.unsqueeze(1), keys.unsqueeze(1), values.unsqueeze(1)
