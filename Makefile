@@ -27,7 +27,7 @@ export ONEDNN_MAX_CPU_ISA := AVX2
 export OMP_NUM_THREADS := $(THREADS)
 export MKL_NUM_THREADS := $(THREADS)
 
-.PHONY: all book test install mathjax clean distclean help
+.PHONY: all book test install mathjax clean distclean help lab
 all: book
 
 help:
@@ -60,6 +60,20 @@ book: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# make lab：用本项目的环境启动 JupyterLab。书中的 .md 由 jupytext 直接当作笔记本打开（双击即可，
+# 设置见 lab/overrides.json），内核是 install 时注册的 seqbook（带上面的数值设置）。
+# LAB_ARGS 传给 jupyter lab，例如 make lab LAB_ARGS="--no-browser --port=8899"
+LAB_ARGS ?=
+# 以 root 运行时（容器里常见）jupyter 要求 --allow-root
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/seqbook.json
+
+$(LAB_OVERRIDES): lab/overrides.json | $(STAMP)
+	mkdir -p $(@D) && cp $< $@
+
+lab: install $(LAB_OVERRIDES)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --MappingKernelManager.default_kernel_name=seqbook $(LAB_ROOT) $(LAB_ARGS)
 
 clean:
 	rm -rf _build
