@@ -136,3 +136,38 @@ def test_bad_input():
         mha(torch.randn(2, 3, 6), x, x)
     with pytest.raises(ValueError, match="keys 与 values"):
         mha(x, x, torch.randn(2, 4, 8))
+
+
+@pytest.mark.parametrize("valid_lens", [None, torch.tensor([4, 0]), torch.tensor([[1, 0, 4], [2, 3, 4]])])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("where", ["query", "key"])
+def test_nan_in_nan_out_on_both_paths(valid_lens, causal, where):
+    """文档说两条路径相同：输入有 NaN 时也一样（融合内核曾把 NaN 查询悄悄变成 0）。"""
+    torch.manual_seed(5)
+    mha = MultiHeadAttention(8, 2).eval()
+    q, kv = torch.randn(2, 3, 8), torch.randn(2, 4, 8)
+    (q if where == "query" else kv)[0, 1, 3] = float("nan")
+    mha.keep_weights = False
+    fused = mha(q, kv, kv, valid_lens, causal)
+    mha.keep_weights = True
+    explicit = mha(q, kv, kv, valid_lens, causal)
+    assert torch.equal(fused.isnan(), explicit.isnan())
+    if where == "query":
+        assert fused[0, 1].isnan().all() and not fused[0, [0, 2]].isnan().any()
+    else:
+        assert fused[0].isnan().all()
+    assert not fused[1].isnan().any()
+    torch.testing.assert_close(fused[1], explicit[1], atol=1e-5, rtol=1e-5)
+
+
+def test_negative_valid_lens_are_rejected():
+    mha = MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    for keep_weights in (False, True):
+        mha.keep_weights = keep_weights
+        with pytest.raises(ValueError, match="valid_lens.*负"):
+            mha(x, x, x, torch.tensor([2, -1]))
+        with pytest.raises(ValueError, match="valid_lens.*负"):
+            mha(x, x, x, torch.tensor([[1, 2, 3], [-1, 0, 1]]), causal=True)
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        attention_valid_lens(torch.tensor([-3, 1]), 2, 4, 5)

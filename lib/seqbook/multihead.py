@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .attention import masked_softmax
+from ._checks import check_lengths
+from .attention import masked_softmax, propagate_nan
 
 __all__ = ["MultiHeadAttention", "attention_valid_lens"]
 
@@ -25,10 +26,7 @@ def attention_valid_lens(valid_lens, batch_size, num_queries, num_kvs, causal=Fa
         ``None``（什么都不遮）或 ``(batch_size, num_queries)`` 的整数张量。
     """
     if valid_lens is not None:
-        if not torch.is_tensor(valid_lens):
-            raise TypeError(f"valid_lens 应为张量或 None，实际得到 {type(valid_lens).__name__}")
-        if valid_lens.dtype.is_floating_point or valid_lens.dtype == torch.bool:
-            raise TypeError(f"valid_lens 应为整数张量，实际 dtype 为 {valid_lens.dtype}")
+        check_lengths(valid_lens, "valid_lens")  # 整数张量，没有负数
         ok_shapes = [(batch_size,), (batch_size, num_queries)]
         if tuple(valid_lens.shape) not in ok_shapes:
             raise ValueError(f"valid_lens 的形状应为 (batch_size,)={ok_shapes[0]} 或 "
@@ -60,7 +58,8 @@ class MultiHeadAttention(nn.Module):
 
     默认走融合的 ``F.scaled_dot_product_attention``；设 ``self.keep_weights = True`` 时走
     手写的显式路径，并把注意力权重存到 ``self.attention_weights`` ``(b, nh, q, k)``（画热图用）。
-    两条路径在数学上相同（见单元测试）。
+    两条路径在数学上相同（见单元测试）；输入含 NaN 时两条路径给出同样位置的 NaN
+    （见 :func:`seqbook.attention.propagate_nan`）。
     """
 
     def __init__(self, num_hiddens, num_heads, dropout=0.0, bias=False):
@@ -117,6 +116,7 @@ class MultiHeadAttention(nn.Module):
             out = self._attend_explicit(Q, K, V, lens)
         else:
             out = self._attend_fused(Q, K, V, lens)
+        out = propagate_nan(out, Q, K, V)  # 输入含 NaN 时两条路径给出同样的 NaN（融合内核可能给 0）
         return self.W_o(self.merge_heads(out))  # (b, q, num_hiddens)
 
     def _attend_explicit(self, Q, K, V, lens):
