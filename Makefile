@@ -58,8 +58,11 @@ install: $(STAMP) $(MATHJAX_DIR)/tex-chtml.js
 book: install
 	$(BIN)/jupyter-book build . -W --keep-going
 
+# 测试进程数 JOBS（默认 2）：每个笔记本整个在一个进程里执行，各进程 1 个线程，结果与串行执行相同
+JOBS ?= 2
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 # make lab：用本项目的环境启动 JupyterLab。书中的 .md 由 jupytext 直接当作笔记本打开（双击即可，
 # 设置见 lab/overrides.json），内核是 install 时注册的 seqbook（带上面的数值设置）。

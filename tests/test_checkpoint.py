@@ -91,3 +91,40 @@ def test_corrupt_checkpoint_is_retrained_and_replaced(tmp_path, monkeypatch, dam
     with pytest.raises(seqbook.CheckpointError, match="损坏") as info:
         seqbook.checkpoint.read_checkpoint(path, "cpu")
     assert "weights_only" not in str(info.value) and info.value.__cause__ is None
+
+
+def _train_in_child(cache, marker, queue):
+    import os
+    import time
+
+    import torch
+
+    import seqbook
+    os.environ["SEQBOOK_CACHE"] = str(cache)
+    model = torch.nn.Linear(2, 2)
+
+    def train():
+        with open(marker, "a") as f:
+            f.write("trained\n")
+        time.sleep(1.0)  # 训练期间另一个进程应当等待，而不是读半个文件或再训练一次
+        return {"loss": 1.0}
+
+    record, loaded = seqbook.load_or_train("locked", {"seed": 0}, model, train, "cpu")
+    queue.put((record, loaded))
+
+
+def test_parallel_processes_train_a_model_once(tmp_path):
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    marker = tmp_path / "marker.txt"
+    procs = [ctx.Process(target=_train_in_child, args=(tmp_path / "cache", marker, queue))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert marker.read_text().count("trained") == 1
+    assert sorted(loaded for _, loaded in results) == [False, True]
+    assert all(record == {"loss": 1.0} for record, _ in results)

@@ -9,6 +9,7 @@
 并原子地替换这个文件。
 设环境变量 ``SEQBOOK_NO_CACHE=1`` 可以强制重新训练（不读也不写缓存）。
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,11 @@ import tempfile
 import warnings
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from .data import cache_dir
 
@@ -87,9 +93,29 @@ def load_or_train(name, config, model, train_fn, device):
         raise TypeError(f"config 应为字典，实际得到 {type(config).__name__}")
     key = _key_text(name, config, model, device)
     path = checkpoint_path(name, config, model, device)
-    use_cache = os.environ.get("SEQBOOK_NO_CACHE", "") in ("", "0")
+    if os.environ.get("SEQBOOK_NO_CACHE", "") not in ("", "0"):
+        return json.loads(json.dumps(train_fn(), ensure_ascii=False)), False
+    with _file_lock(path):  # 并行执行的笔记本：同一个模型只训练一次，另一个进程等它写完再载入
+        return _load_or_train_locked(key, path, model, train_fn, device)
+
+
+@contextlib.contextmanager
+def _file_lock(path):
+    """进程间互斥：持有 ``<path>.lock`` 上的排他锁（没有 ``fcntl`` 的系统上不加锁）。"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as f:
+        if fcntl is not None:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _load_or_train_locked(key, path, model, train_fn, device):
     saved = None
-    if use_cache and path.is_file():
+    if path.is_file():
         try:
             saved = read_checkpoint(path, device)
         except _CorruptCheckpoint:
@@ -106,16 +132,15 @@ def load_or_train(name, config, model, train_fn, device):
         return json.loads(saved["record"]), True
     record = train_fn()
     record_text = json.dumps(record, ensure_ascii=False)
-    if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({"key": key, "state_dict": state, "record": record_text}, f)
-            os.replace(tmp, path)   # 原子地改名：文件要么不存在，要么完整
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"key": key, "state_dict": state, "record": record_text}, f)
+        os.replace(tmp, path)   # 原子地改名：文件要么不存在，要么完整
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return json.loads(record_text), False
