@@ -39,8 +39,8 @@ def _brute_force(probs, max_len, alpha):
     V = probs.shape[0]
     for L in range(1, max_len + 1):
         for seq in itertools.product(range(V), repeat=L):
-            if EOS in seq[:-1] or (L < max_len and seq[-1] != EOS):
-                continue
+            if EOS in seq[:-1] or (L < max_len and seq[-1] != EOS) or BOS in seq:
+                continue  # 不合法的序列；<bos> 永远不会被生成
             prev, lp = BOS, 0.0
             for tok in seq:
                 lp += math.log(probs[prev, tok].item())
@@ -188,3 +188,147 @@ def test_markov_decoder_checks_and_state_not_mutated():
     _, new_state = model.decoder(torch.tensor([[2], [2]]), state)
     assert state["history"][0].shape == (2, 0) and new_state["history"][0].shape == (2, 1)
     assert new_state["step"].tolist() == [1, 1] and state["step"].tolist() == [0, 0]
+
+
+# ---------------- 坏输入与不许生成的词元（issue 8 第 4 节） ----------------
+
+class _FixedDecoder(seqbook.Decoder):
+    """每一步都输出同一行 logits 的解码器（测试用）。"""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.register_buffer("row", torch.as_tensor(logits, dtype=torch.float32))
+        self.vocab_size = self.row.shape[0]
+
+    def init_state(self, enc_outputs, enc_valid_lens):
+        return torch.zeros(enc_outputs.shape[0], 1)
+
+    def forward(self, X, state):
+        return self.row.expand(X.shape[0], X.shape[1], -1).clone(), state
+
+
+def _fixed_model(logits):
+    return seqbook.EncoderDecoder(seqbook.decoding._IdentityEncoder(), _FixedDecoder(logits)).eval()
+
+
+def _all_searches(model, X, lens, bos=BOS, eos=EOS, max_len=3, **kwargs):
+    """三种搜索各跑一次（穷举搜索只用第一个句子）。"""
+    return [seqbook.greedy_search(model, X, lens, bos, eos, max_len, **kwargs)[0],
+            seqbook.beam_search(model, X, lens, bos, eos, max_len, 3, **kwargs)[0],
+            [seqbook.exhaustive_search(model, X[:1], None if lens is None else lens[:1], bos, eos,
+                                       max_len, **kwargs)[0]]]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_nan_or_inf_logits_raise_clear_error_in_every_search(bad):
+    logits = torch.tensor([0.5, 1.0, -1.0, 0.2, 2.0])
+    logits[4] = bad
+    model = _fixed_model(logits)
+    X = torch.zeros(2, 1, dtype=torch.long)
+    for search in (lambda: seqbook.greedy_search(model, X, None, BOS, EOS, 4),
+                   lambda: seqbook.beam_search(model, X, None, BOS, EOS, 4, 2),
+                   lambda: seqbook.exhaustive_search(model, X[:1], None, BOS, EOS, 3)):
+        with pytest.raises(ValueError, match="NaN"):
+            search()
+    # 真实模型的权重坏掉（例如训练发散）时同样如此
+    gru = _gru_model()
+    with torch.no_grad():
+        gru.decoder.dense.bias[5] = float("nan")
+    X, lens = _inputs(2)
+    with pytest.raises(ValueError, match="NaN"):
+        seqbook.greedy_search(gru, X, lens, BOS, EOS, 5)
+    with pytest.raises(ValueError, match="NaN"):
+        seqbook.beam_search(gru, X, lens, BOS, EOS, 5, 3)
+    with pytest.raises(ValueError, match="NaN"):
+        seqbook.exhaustive_search(gru, X[:1], lens[:1], BOS, EOS, 2)
+
+
+def test_searches_never_emit_bos_or_banned_tokens():
+    # <unk>=0、<pad>=1、<bos>=2 的 logits 最大，但它们不许生成
+    model = _fixed_model(torch.tensor([9.0, 8.0, 10.0, -10.0, 1.0, 0.5]))
+    X = torch.zeros(2, 1, dtype=torch.long)
+    for outs in _all_searches(model, X, None, max_len=3, banned=(0, 1)):
+        assert outs and all(not {0, 1, 2} & set(out) for out in outs)
+        assert all(out == [4, 4, 4] for out in outs)
+    # 默认只排除 <bos>
+    for outs in _all_searches(model, X, None, max_len=3):
+        assert all(out == [0, 0, 0] for out in outs)
+
+
+def test_translate_never_emits_unk_pad_bos(fra):
+    data, _ = fra
+    seqbook.set_seed(0)
+    for model in (seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+                  seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+                  seqbook.make_transformer(len(data.src_vocab), len(data.tgt_vocab), 16, 32, 2, 1)):
+        model.eval()
+        with torch.no_grad():  # 让 <unk>、<pad>、<bos> 成为最可能的输出
+            for token in ("<unk>", "<pad>", "<bos>"):
+                model.decoder.dense.bias[data.tgt_vocab[token]] = 50.0
+        for beam_size in (1, 3):
+            out = seqbook.translate(model, ["go .", "i won !"], data.src_vocab, data.tgt_vocab, 10,
+                                    beam_size=beam_size)
+            assert all(len(o) > 0 for o in out)
+            assert not {"<unk>", "<pad>", "<bos>"} & {t for o in out for t in o}, (type(model.decoder), out)
+
+
+def test_all_tokens_banned_or_impossible_gives_clear_error():
+    model = _fixed_model(torch.tensor([0.0, float("-inf"), 5.0, float("-inf"), float("-inf")]))
+    X = torch.zeros(1, 1, dtype=torch.long)
+    for search in (lambda: seqbook.greedy_search(model, X, None, BOS, EOS, 3, banned=(0,)),
+                   lambda: seqbook.beam_search(model, X, None, BOS, EOS, 3, 2, banned=(0,)),
+                   lambda: seqbook.exhaustive_search(model, X, None, BOS, EOS, 3, banned=(0,))):
+        with pytest.raises(ValueError, match="概率都是 0"):
+            search()
+    with pytest.raises(ValueError, match="eos"):
+        seqbook.greedy_search(model, X, None, BOS, EOS, 3, banned=(EOS,))
+
+
+def test_translate_checks_vocab_sizes_for_every_model_kind(fra):
+    data, _ = fra
+    small = seqbook.Vocab([list("短词表")], reserved_tokens=seqbook.mt_data.RESERVED_TOKENS)
+    big = seqbook.Vocab([list(data.tgt_vocab.idx_to_token) + ["多一个", "再多一个"]],
+                        reserved_tokens=seqbook.mt_data.RESERVED_TOKENS)
+    seqbook.set_seed(0)
+    models = {"gru": seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+              "bahdanau": seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+              "transformer": seqbook.make_transformer(len(data.src_vocab), len(data.tgt_vocab),
+                                                      16, 32, 2, 1)}
+    for kind, model in models.items():
+        model.eval()
+        for wrong in (small, big):
+            with pytest.raises(ValueError, match="tgt_vocab.*不匹配"):
+                seqbook.translate(model, ["go ."], data.src_vocab, wrong, 10)
+        with pytest.raises(ValueError, match="src_vocab.*不匹配"):
+            seqbook.translate(model, ["go ."], small, data.tgt_vocab, 10)
+        with pytest.raises(ValueError, match="src_vocab.*不匹配.*弄反"):  # 源、目标词表弄反了
+            seqbook.translate(model, ["go ."], data.tgt_vocab, data.src_vocab, 10)
+
+
+@pytest.mark.parametrize("search", ["greedy", "beam", "exhaustive"])
+def test_bos_eos_and_valid_lens_are_checked_at_entry(search):
+    def call(model, X, lens, bos, eos):
+        if search == "greedy":
+            return seqbook.greedy_search(model, X, lens, bos, eos, 4)
+        if search == "beam":
+            return seqbook.beam_search(model, X, lens, bos, eos, 4, 2)
+        return seqbook.exhaustive_search(model, X[:1], None if lens is None else lens[:1], bos, eos, 2)
+
+    gru = _gru_model()              # 目标词表大小 9
+    X, lens = _inputs(2)
+    with pytest.raises(ValueError, match=r"bos 应在 \[0, 9\)"):
+        call(gru, X, lens, 99, EOS)
+    with pytest.raises(ValueError, match="eos"):
+        call(gru, X, lens, BOS, 9)
+    with pytest.raises(ValueError, match="eos"):
+        call(gru, X, lens, BOS, -1)
+    with pytest.raises(TypeError, match="bos"):
+        call(gru, X, lens, 2.0, EOS)
+    with pytest.raises(ValueError, match="bos.*eos"):
+        call(gru, X, lens, BOS, BOS)
+    toy = seqbook.markov_model(_toy_probs(5))  # 编码器原样返回输入，本身不检查有效长度
+    X = torch.zeros(2, 1, dtype=torch.long)
+    with pytest.raises(ValueError, match="enc_valid_lens.*负"):
+        call(toy, X, torch.tensor([-1, -1]), BOS, EOS)
+    with pytest.raises(TypeError, match="enc_valid_lens"):
+        call(toy, X, torch.tensor([1.0, 1.0]), BOS, EOS)

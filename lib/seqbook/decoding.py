@@ -15,27 +15,86 @@ tuple / dict，例如键值缓存）。
 就是对数概率本身。
 """
 import itertools
+import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from ._checks import check_index, check_lengths
 from .bleu import corpus_bleu
 from .encoder_decoder import Decoder, EncoderDecoder, Encoder
-from .mt_data import BOS, EOS, encode_source
+from .mt_data import BOS, EOS, PAD, encode_source
 
 __all__ = ["greedy_search", "beam_search", "exhaustive_search", "length_normalized",
            "translate", "evaluate_bleu", "MarkovDecoder", "markov_model"]
 
 
-def _check_args(model, enc_X, max_len, beam_size=1):
+def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size=1):
+    """检查解码函数的参数；返回不许生成的词元（含 ``<bos>``）的索引张量 ``(num_banned,)``。"""
     if not isinstance(model, EncoderDecoder):
         raise TypeError(f"model 应为 seqbook.EncoderDecoder，实际得到 {type(model).__name__}")
     if not torch.is_tensor(enc_X) or enc_X.dim() != 2:
         raise TypeError("enc_X 应为 (batch_size, num_steps) 的整数张量")
+    if enc_valid_lens is not None:
+        check_lengths(enc_valid_lens, "enc_valid_lens")
+        if enc_valid_lens.shape != enc_X.shape[:1]:
+            raise ValueError(f"enc_valid_lens 的形状应为 (batch_size,)={tuple(enc_X.shape[:1])}，"
+                             f"实际为 {tuple(enc_valid_lens.shape)}")
     if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len <= 0:
         raise ValueError(f"max_len 应为正整数，实际得到 {max_len!r}")
     if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size <= 0:
         raise ValueError(f"beam_size 应为正整数，实际得到 {beam_size!r}")
+    sizes = _vocab_sizes(model.decoder)
+    size = min(sizes.values()) if sizes else None   # 目标词表大小（看不出来时为 None）
+    bos, eos = check_index(bos, "bos", size), check_index(eos, "eos", size)
+    if bos == eos:
+        raise ValueError(f"bos 与 eos 应为不同的词元，实际都是 {bos}")
+    if isinstance(banned, (str, bytes)) or not isinstance(banned, (list, tuple, set, frozenset, range)):
+        raise TypeError(f"banned 应为词元索引的列表或元组，实际得到 {type(banned).__name__}")
+    banned = sorted({bos} | {check_index(t, "banned 中的词元索引", size) for t in banned})
+    if eos in banned:
+        raise ValueError(f"banned 不能包含 eos（{eos}）：否则译文永远不会结束")
+    return torch.tensor(banned, dtype=torch.long, device=enc_X.device)
+
+
+def _vocab_sizes(part):
+    """编码器或解码器能处理的词表大小：``{来源: 大小}``，看不出来时为空字典。
+
+    每种模型都能这样回答：``vocab_size`` 属性（GRU seq2seq、Bahdanau、玩具解码器）、
+    第一个嵌入层（词元嵌入）的 ``num_embeddings``（Transformer 也有），以及解码器输出层
+    ``dense`` 的 ``out_features``。
+    """
+    sizes = {}
+    if isinstance(getattr(part, "vocab_size", None), int):
+        sizes["vocab_size"] = part.vocab_size
+    embedding = next((m for m in part.modules() if isinstance(m, nn.Embedding)), None)
+    if embedding is not None:
+        sizes["嵌入层"] = embedding.num_embeddings
+    if isinstance(getattr(part, "dense", None), nn.Linear):
+        sizes["输出层"] = part.dense.out_features
+    return sizes
+
+
+def _next_log_probs(logits, banned, alive):
+    """解码器一步的输出 → 下一个词元的对数概率，不许生成的词元置为 -inf。
+
+    参数：logits ``(n, 1, vocab_size)``；banned ``(num_banned,)`` 词元索引；
+        alive ``(n,)`` 布尔，哪些行的结果会被用到（已结束或空的候选不检查）。
+    返回：``(n, vocab_size)``。这些行出现 NaN（模型输出 NaN 或无穷大）、或者允许的词元
+    概率全为 0 时抛出 ``ValueError``，而不是悄悄选出一个词元或在后面崩溃。
+    """
+    log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)     # (n, vocab_size)
+    if int(banned.max()) >= log_probs.shape[-1]:
+        raise ValueError(f"bos、eos 或 banned 中的索引 {int(banned.max())} 超出了解码器输出的"
+                         f"词表大小 {log_probs.shape[-1]}")
+    if bool((log_probs.isnan().any(dim=-1) & alive).any()):
+        raise ValueError("解码器输出的 logits 含 NaN 或无穷大，对数概率是 NaN，无法解码："
+                         "模型的权重或输入可能已经损坏（例如训练发散）")
+    log_probs = log_probs.index_fill(1, banned, float("-inf"))   # 不许生成 <bos>、<unk>、<pad> 等
+    if bool((torch.isinf(log_probs).all(dim=-1) & alive).any()):
+        raise ValueError("除了不许生成的词元，模型给所有词元的概率都是 0，无法解码")
+    return log_probs
 
 
 def length_normalized(log_prob, length, alpha):
@@ -49,7 +108,7 @@ def _strip(tokens, eos):
 
 
 @torch.no_grad()
-def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len):
+def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len, banned=()):
     """批量贪心搜索：每一步取概率最大的词元，直到 ``<eos>`` 或 ``max_len`` 个词元。
 
     参数：
@@ -57,10 +116,13 @@ def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len):
         enc_X: ``(batch_size, num_steps)`` 源序列；``enc_valid_lens``: ``(batch_size,)`` 或 ``None``。
         bos, eos: 目标词表中 ``<bos>``、``<eos>`` 的索引。
         max_len: 最多生成的词元数（含 ``<eos>``）。
+        banned: 另外不许生成的词元索引（:func:`translate` 传入 ``<unk>`` 与 ``<pad>``）。
+    ``<bos>`` 与 ``banned`` 中的词元永远不会被生成：选择之前把它们的对数概率置为 -inf。
+    模型输出 NaN 或无穷大时抛出 ``ValueError``。
     返回：``(outputs, log_probs)``：``outputs`` 是 ``batch_size`` 个词元索引列表（不含 ``<eos>``），
         ``log_probs`` 是 ``(batch_size,)`` 的序列对数概率（含 ``<eos>`` 那一步）。
     """
-    _check_args(model, enc_X, max_len)
+    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
     state = model.init_decoder_state(enc_X, enc_valid_lens)
     batch_size = enc_X.shape[0]
     inputs = torch.full((batch_size, 1), bos, dtype=torch.long, device=enc_X.device)
@@ -69,7 +131,7 @@ def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len):
     steps = []
     for _ in range(max_len):
         logits, state = model.decoder(inputs, state)           # (batch_size, 1, vocab_size)
-        step_log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)  # (batch_size, vocab_size)
+        step_log_probs = _next_log_probs(logits, banned, ~finished)  # (batch_size, vocab_size)
         best_log_prob, inputs = step_log_probs.max(dim=-1, keepdim=True)  # (batch_size, 1)
         log_probs += best_log_prob.squeeze(1).masked_fill(finished, 0.0)
         steps.append(inputs)
@@ -81,7 +143,7 @@ def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len):
 
 
 @torch.no_grad()
-def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alpha=0.75):
+def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alpha=0.75, banned=()):
     """批量束搜索，带长度归一化与 ``<eos>`` 处理。
 
     每一步把每句的（至多）``beam_size`` 条存活候选各扩展一个词元，按累计对数概率取前
@@ -91,10 +153,12 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alph
     束足够宽（不小于 ``vocab_size ** max_len``）时就是穷举搜索。
 
     参数：同 :func:`greedy_search`，另有 ``beam_size``（正整数）与 ``alpha``（长度归一化指数）。
+    与贪心搜索一样，``<bos>`` 与 ``banned`` 中的词元的对数概率置为 -inf，永远不会被生成；
+    模型输出 NaN 或无穷大时抛出 ``ValueError``。
     返回：``(outputs, scores)``：``batch_size`` 个词元索引列表（不含 ``<eos>``）与 ``(batch_size,)``
         的长度归一化得分。
     """
-    _check_args(model, enc_X, max_len, beam_size)
+    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size)
     device, batch_size, k = enc_X.device, enc_X.shape[0], beam_size
     state = model.init_decoder_state(enc_X, enc_valid_lens)
     rows = torch.arange(batch_size, device=device)
@@ -108,7 +172,7 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alph
     for t in range(1, max_len + 1):
         logits, state = model.decoder(inputs, state)                  # (batch_size*k, 1, vocab_size)
         vocab_size = logits.shape[-1]
-        step = F.log_softmax(logits[:, -1].float(), dim=-1)           # (batch_size*k, vocab_size)
+        step = _next_log_probs(logits, banned, torch.isfinite(scores).view(-1))  # (batch_size*k, vocab_size)
         candidates = scores.unsqueeze(2) + step.view(batch_size, k, vocab_size)
         num_keep = min(k, k * vocab_size)
         top_scores, top_flat = candidates.view(batch_size, -1).topk(num_keep, dim=1)  # (batch_size, k)
@@ -136,13 +200,15 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alph
 
 
 @torch.no_grad()
-def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.75):
+def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.75, banned=()):
     """穷举搜索（只用于很小的词表与长度）：枚举所有以 ``<eos>`` 结束或长度为 ``max_len``
     的序列，返回长度归一化得分最高的那条。``enc_X`` 的批量大小必须为 1。
 
+    与贪心搜索一样，不枚举含 ``<bos>`` 或 ``banned`` 中词元的序列（它们的对数概率为 -inf）；
+    模型输出 NaN 或无穷大时抛出 ``ValueError``。
     返回：``(tokens, score)``：词元索引列表（不含 ``<eos>``）与得分。
     """
-    _check_args(model, enc_X, max_len)
+    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
     if enc_X.shape[0] != 1:
         raise ValueError(f"exhaustive_search 一次只处理一个句子，enc_X 的批量大小为 {enc_X.shape[0]}")
     best = (float("-inf"), None)
@@ -153,8 +219,10 @@ def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.7
             last = seq[-1] if seq else bos
             inputs = torch.tensor([[last]], device=enc_X.device)
             logits, new_state = model.decoder(inputs, state)
-            step = F.log_softmax(logits[0, -1].float(), dim=-1).tolist()
-            for token, lp in enumerate(step):
+            step = _next_log_probs(logits, banned, torch.ones(1, dtype=torch.bool, device=logits.device))
+            for token, lp in enumerate(step[0].tolist()):
+                if lp == -math.inf:        # 不许生成的词元，或概率为 0
+                    continue
                 cand = (seq + [token], log_prob + lp)
                 if token == eos or t == max_len:
                     score = length_normalized(cand[1], t, alpha)
@@ -178,6 +246,7 @@ def translate(model, sentences, src_vocab, tgt_vocab, num_steps, device=None, be
         num_steps: 源序列截断/填充的长度。
         beam_size: 1 为贪心搜索，否则为束搜索。
         max_len: 最多生成的词元数，默认 ``num_steps``。
+    译文里不会出现 ``<unk>``、``<pad>`` 与 ``<bos>``：解码时它们的对数概率置为 -inf。
     """
     _check_vocabs(model, src_vocab, tgt_vocab)
     if device is None:  # 默认用模型所在的设备
@@ -189,22 +258,22 @@ def translate(model, sentences, src_vocab, tgt_vocab, num_steps, device=None, be
     max_len = num_steps if max_len is None else max_len
     model.eval()
     bos, eos = tgt_vocab[BOS], tgt_vocab[EOS]
+    banned = [tgt_vocab[t] for t in ("<unk>", PAD) if t in tgt_vocab]  # 译文里不该出现的词元
     if beam_size == 1:
-        outputs, _ = greedy_search(model, X, valid_len, bos, eos, max_len)
+        outputs, _ = greedy_search(model, X, valid_len, bos, eos, max_len, banned=banned)
     else:
-        outputs, _ = beam_search(model, X, valid_len, bos, eos, max_len, beam_size, alpha)
+        outputs, _ = beam_search(model, X, valid_len, bos, eos, max_len, beam_size, alpha, banned=banned)
     return [tgt_vocab.to_tokens(out) for out in outputs]
 
 
 def _check_vocabs(model, src_vocab, tgt_vocab):
-    """词表与模型不匹配时报错（模型的编码器/解码器有 ``vocab_size`` 属性时才能检查）。"""
-    for part, vocab, name in [(model.encoder, src_vocab, "src_vocab"),
-                              (model.decoder, tgt_vocab, "tgt_vocab")]:
-        size = getattr(part, "vocab_size", None)
-        if size is not None and size != len(vocab):
-            raise ValueError(f"{name} 有 {len(vocab)} 个词元，但模型的"
-                             f"{'编码器' if name == 'src_vocab' else '解码器'}词表大小为 {size}："
-                             f"词表与模型不匹配（是否把源、目标词表弄反了？）")
+    """词表的大小与模型的嵌入层、输出层不一致时报错（对每种模型都检查，见 :func:`_vocab_sizes`）。"""
+    for part, vocab, name, where in [(model.encoder, src_vocab, "src_vocab", "编码器"),
+                                     (model.decoder, tgt_vocab, "tgt_vocab", "解码器")]:
+        for source, size in _vocab_sizes(part).items():
+            if size != len(vocab):
+                raise ValueError(f"{name} 有 {len(vocab)} 个词元，但模型{where}的{source}大小为 {size}："
+                                 f"词表与模型不匹配（是否把源、目标词表弄反了，或者用了另一份数据的词表？）")
     for vocab, name in [(src_vocab, "src_vocab"), (tgt_vocab, "tgt_vocab")]:
         for token in (BOS, EOS):
             if token not in vocab:
