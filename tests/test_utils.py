@@ -28,6 +28,31 @@ def test_get_device_override(monkeypatch):
         seqbook.get_device("cuda")
 
 
+def test_get_device_bad_requests_give_chinese_errors(monkeypatch):
+    """没有 GPU 时请求 "gpu"/"cuda"、写错的设备名、不存在的 GPU 编号：中文的 ValueError。"""
+    monkeypatch.delenv("SEQBOOK_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for request in ("gpu", "GPU", "cuda", "cuda:0", torch.device("cuda")):
+        with pytest.raises(ValueError, match="没有可用的 CUDA GPU"):
+            seqbook.get_device(request)
+    for request in ("tpu", "cuda:x", "cpu:cuda"):
+        with pytest.raises(ValueError, match="prefer.*设备"):
+            seqbook.get_device(request)
+    with pytest.raises(TypeError, match="prefer"):
+        seqbook.get_device(0)
+    monkeypatch.setenv("SEQBOOK_DEVICE", "gpu0")
+    with pytest.raises(ValueError, match="SEQBOOK_DEVICE"):
+        seqbook.get_device()
+    # 有一块 GPU 时："gpu" 就是 "cuda"；编号超出范围时报错
+    monkeypatch.delenv("SEQBOOK_DEVICE")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert seqbook.get_device("gpu") == torch.device("cuda")
+    assert seqbook.get_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="cuda:3.*1 块"):
+        seqbook.get_device("cuda:3")
+
+
 def test_set_seed_makes_runs_repeatable():
     def draw():
         return random.random(), np.random.rand(), torch.rand(3).tolist()
