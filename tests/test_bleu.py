@@ -92,3 +92,17 @@ def test_stats_and_bad_input():
         seqbook.corpus_bleu([], [])
     with pytest.raises(ValueError, match="smooth"):
         seqbook.sentence_bleu(["a"], [["a"]], smooth="add-k")
+
+
+def test_corpus_bleu_rejects_generators_and_iterators_clearly():
+    """生成器没有长度，也只能遍历一次：给出中文的 TypeError，而不是 Python 的英文错误或静默的 0。"""
+    preds, refs = [list("我很好，谢谢")], [[list("我很好，谢谢")]]
+    with pytest.raises(TypeError, match="predictions.*list"):
+        seqbook.corpus_bleu((p for p in preds), refs)
+    with pytest.raises(TypeError, match="references.*list"):
+        seqbook.corpus_bleu(preds, (r for r in refs))
+    with pytest.raises(TypeError, match="predictions"):
+        seqbook.corpus_bleu(iter(preds), refs)
+    with pytest.raises(TypeError, match="predictions"):
+        seqbook.corpus_bleu("我很好", refs)
+    assert seqbook.corpus_bleu(tuple(preds), tuple(refs)) == 100.0

@@ -209,3 +209,13 @@ def test_train_seq2seq_bad_args(tiny_data):
         seqbook.train_seq2seq(model.encoder, tiny_data, 1, 0.01, "cpu", plot=False)
     with pytest.raises(ValueError, match="保留词元"):
         seqbook.build_seq2seq(seqbook.Vocab([["a"]]), tiny_data.tgt_vocab)
+
+
+def test_negative_valid_lens_are_rejected():
+    logits, labels = torch.randn(2, 4, 7), torch.randint(0, 7, (2, 4))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        seqbook.masked_cross_entropy(logits, labels, torch.tensor([3, -1]))
+    with pytest.raises(TypeError, match="valid_lens"):
+        seqbook.masked_cross_entropy(logits, labels, torch.tensor([3.0, 1.0]))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        seqbook.sequence_mask(torch.tensor([-2, 1]), 4)

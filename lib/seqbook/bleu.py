@@ -26,6 +26,8 @@ r"""BLEU（双语评估替补）：语料级与句子级。
 import collections
 import math
 
+from ._checks import check_sized
+
 __all__ = ["ngram_counts", "bleu_stats", "bleu_from_stats", "corpus_bleu", "sentence_bleu"]
 
 
@@ -103,7 +105,9 @@ def corpus_bleu(predictions, references, max_n=4, smooth="exp"):
         max_n: 最大的 n 元语法阶数，默认 4。
         smooth: ``"exp"``（默认）或 ``"none"``。
     """
-    if isinstance(predictions, str) or len(predictions) != len(references):
+    check_sized(predictions, "predictions", "预测的列表")   # 生成器没有长度、只能遍历一次
+    check_sized(references, "references", "参考译文的列表")
+    if len(predictions) != len(references):
         raise ValueError(f"predictions 与 references 应为等长的列表，实际长度为 "
                          f"{len(predictions)} 与 {len(references)}")
     if len(predictions) == 0:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_lengths
 from .encoder_decoder import Decoder, Encoder, EncoderDecoder
 from .mt_data import BOS, PAD
 from .plotting import TrainingPlot
@@ -146,6 +147,7 @@ def build_seq2seq(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256, num_lay
 
 def sequence_mask(valid_lens, num_steps):
     """``(batch_size, num_steps)`` 的布尔掩码：位置 ``j < valid_lens[i]`` 为 ``True``。不修改输入。"""
+    check_lengths(valid_lens, "valid_lens")
     steps = torch.arange(num_steps, device=valid_lens.device)
     return steps.unsqueeze(0) < valid_lens.unsqueeze(1)  # (batch_size, num_steps)
 
@@ -170,7 +172,7 @@ def masked_cross_entropy(logits, labels, valid_lens, reduction="mean", label_smo
                          f"(batch_size, num_steps)，实际为 {tuple(logits.shape)} 与 {tuple(labels.shape)}")
     if valid_lens.shape != labels.shape[:1]:
         raise ValueError(f"valid_lens 的形状应为 ({labels.shape[0]},)，实际为 {tuple(valid_lens.shape)}")
-    mask = sequence_mask(valid_lens, labels.shape[1])                 # (batch_size, num_steps)
+    mask = sequence_mask(valid_lens, labels.shape[1])  # (batch_size, num_steps)；检查 valid_lens 非负
     loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none",
                            label_smoothing=label_smoothing)  # (batch_size, num_steps)
     loss = loss.masked_fill(~mask, 0.0)
