@@ -174,3 +174,12 @@ def test_bad_input():
     with pytest.raises(ValueError, match="num_layers"):
         make_transformer(SRC_V, TGT_V, num_layers=0)
     assert isinstance(model.encoder, TransformerEncoder)
+
+
+def test_negative_valid_lens_are_rejected_at_the_model():
+    model = make_transformer(11, 9, 16, 32, 2, 1).eval()
+    X = torch.randint(0, 11, (2, 5))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        model.encoder(X, torch.tensor([3, -1]))
+    with pytest.raises(ValueError, match="valid_lens.*负"):
+        model(X, torch.tensor([-2, 5]), torch.randint(0, 9, (2, 4)))
