@@ -130,6 +130,10 @@ def test_snippets_come_from_the_text(quick_build):
     assert "束搜索" in beam and len(beam) > 1000
     # 正文段落，不含页眉按钮、页内目录和代码
     assert ".pdf" not in beam and "目录" not in beam[:50] and "import " not in beam
+    # 交叉引用显示为目标的标题，而不是标签名
+    modern = texts["book/chapter_modern_rnn/index"]
+    assert "sec-modern-rnn-gru" not in modern and "门控循环单元" in modern
+    assert not any("\x00" in t or re.search(r"(?<![a-z])eq-[a-z]", t) for t in texts.values())
     search_page = (quick_build / "search.html").read_text(encoding="utf-8")
     assert seqbook_book.SEARCH_TEXT_JS in search_page and "seqbook-search.js" in search_page
     assert "var splitQuery" in (quick_build / "_static" / "language_data.js").read_text(encoding="utf-8")

@@ -16,10 +16,12 @@
 """
 import json
 import pathlib
+import posixpath
 import re
 import shutil
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
 
@@ -149,15 +151,53 @@ def offer_ipynb(app, pagename, templatename, context, doctree):
 
 # ---------------------------------------------------------------- 搜索摘要
 
+_XREF = re.compile("\x00([a-z]+):([^\x00]*)\x00")
+
+
+def _node_text(node):
+    """节点的文字；没有写明文字的交叉引用（``{ref}`sec-x```）先记成占位符，写出时换成标题。"""
+    if isinstance(node, addnodes.pending_xref) and not node.get("refexplicit"):
+        target = node.get("reftarget", "")
+        if node.get("reftype") == "doc":
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(node.get("refdoc", "")),
+                                                       target.lstrip("/")))
+        return f"\x00{node.get('reftype', '')}:{target}\x00"
+    if isinstance(node, nodes.Text):
+        return str(node)
+    return "".join(_node_text(child) for child in node.children)
+
+
 def _paragraph_text(doctree):
     parts = []
     for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry))):
         if isinstance(node, nodes.entry) and any(isinstance(c, nodes.paragraph) for c in node.children):
             continue
-        text = " ".join(node.astext().split())
+        text = " ".join(_node_text(node).split())
         if text:
             parts.append(text)
     return " ".join(parts)
+
+
+def _resolve_xrefs(env, text):
+    labels = env.get_domain("std").labels
+    equations = getattr(env.get_domain("math"), "equations", {})
+
+    def title(docname):
+        return env.titles[docname].astext() if docname in env.titles else ""
+
+    def replace(match):
+        kind, target = match.groups()
+        if kind == "doc":
+            return title(target)
+        if kind == "eq":
+            number = equations.get(target, (None, None))[1]
+            return f"式（{number}）" if number else "公式"
+        if target.lower() in labels:
+            docname, _, name = labels[target.lower()]
+            return name or title(docname)
+        return ""
+
+    return _XREF.sub(replace, text)
 
 
 def collect_text(app, doctree):
@@ -188,7 +228,7 @@ def write_search_text(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     texts = getattr(app.env, "seqbook_page_text", {})
-    texts = {d: texts[d] for d in sorted(texts) if d in app.env.found_docs}
+    texts = {d: _resolve_xrefs(app.env, texts[d]) for d in sorted(texts) if d in app.env.found_docs}
     static = pathlib.Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     (static / SEARCH_TEXT_JS).write_text(
