@@ -133,6 +133,7 @@ def test_snippets_come_from_the_text(quick_build):
     # 交叉引用显示为目标的标题，而不是标签名
     modern = texts["book/chapter_modern_rnn/index"]
     assert "sec-modern-rnn-gru" not in modern and "门控循环单元" in modern
+    assert re.search(r"式 \(\d+\.\d+\)", beam), "公式引用显示为书中的编号，如“式 (2.12)”"
     assert not any("\x00" in t or re.search(r"(?<![a-z])eq-[a-z]", t) for t in texts.values())
     search_page = (quick_build / "search.html").read_text(encoding="utf-8")
     assert seqbook_book.SEARCH_TEXT_JS in search_page and "seqbook-search.js" in search_page

@@ -190,8 +190,12 @@ def _resolve_xrefs(env, text):
         if kind == "doc":
             return title(target)
         if kind == "eq":
-            number = equations.get(target, (None, None))[1]
-            return f"式（{number}）" if number else "公式"
+            docname, number = equations.get(target, (None, None))
+            # 书中按章编号（math_numfig），如 (2.12)；没有时退回页内编号
+            numbers = env.toc_fignumbers.get(docname, {}).get("displaymath", {})
+            shown = numbers.get(f"equation-{target}")
+            number = ".".join(map(str, shown)) if shown else number
+            return f"式 ({number})" if number else "公式"
         if target.lower() in labels:
             docname, _, name = labels[target.lower()]
             return name or title(docname)
