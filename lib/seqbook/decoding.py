@@ -31,7 +31,11 @@ __all__ = ["greedy_search", "beam_search", "exhaustive_search", "length_normaliz
 
 
 def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size=1):
-    """检查解码函数的参数；返回不许生成的词元（含 ``<bos>``）的索引张量 ``(num_banned,)``。"""
+    """检查解码函数的参数。
+
+    返回：``(banned, highest)``：不许生成的词元（含 ``<bos>``）的索引张量 ``(num_banned,)``，
+    以及 bos、eos、banned 中最大的索引（与解码器实际输出的词表大小比较用）。
+    """
     if not isinstance(model, EncoderDecoder):
         raise TypeError(f"model 应为 seqbook.EncoderDecoder，实际得到 {type(model).__name__}")
     if not torch.is_tensor(enc_X) or enc_X.dim() != 2:
@@ -55,7 +59,7 @@ def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_si
     banned = sorted({bos} | {check_index(t, "banned 中的词元索引", size) for t in banned})
     if eos in banned:
         raise ValueError(f"banned 不能包含 eos（{eos}）：否则译文永远不会结束")
-    return torch.tensor(banned, dtype=torch.long, device=enc_X.device)
+    return torch.tensor(banned, dtype=torch.long, device=enc_X.device), max(banned[-1], eos)
 
 
 def _vocab_sizes(part):
@@ -76,23 +80,26 @@ def _vocab_sizes(part):
     return sizes
 
 
-def _next_log_probs(logits, banned, alive):
+def _next_log_probs(logits, banned, highest, alive):
     """解码器一步的输出 → 下一个词元的对数概率，不许生成的词元置为 -inf。
 
-    参数：logits ``(n, 1, vocab_size)``；banned ``(num_banned,)`` 词元索引；
-        alive ``(n,)`` 布尔，哪些行的结果会被用到（已结束或空的候选不检查）。
+    参数：logits ``(n, 1, vocab_size)``；banned ``(num_banned,)`` 词元索引；highest 是
+        bos、eos、banned 中最大的索引；alive ``(n,)`` 布尔，哪些行的结果会被用到（已结束或空的候选不检查）。
     返回：``(n, vocab_size)``。这些行出现 NaN（模型输出 NaN 或无穷大）、或者允许的词元
     概率全为 0 时抛出 ``ValueError``，而不是悄悄选出一个词元或在后面崩溃。
     """
     log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)     # (n, vocab_size)
-    if int(banned.max()) >= log_probs.shape[-1]:
-        raise ValueError(f"bos、eos 或 banned 中的索引 {int(banned.max())} 超出了解码器输出的"
+    if highest >= log_probs.shape[-1]:
+        raise ValueError(f"bos、eos 或 banned 中的索引 {highest} 超出了解码器输出的"
                          f"词表大小 {log_probs.shape[-1]}")
-    if bool((log_probs.isnan().any(dim=-1) & alive).any()):
+    has_nan = log_probs.isnan().any(dim=-1) & alive                # (n,)
+    log_probs = log_probs.index_fill(1, banned, float("-inf"))   # 不许生成 <bos>、<unk>、<pad> 等
+    impossible = torch.isinf(log_probs).all(dim=-1) & alive        # (n,)
+    has_nan, impossible = torch.stack([has_nan.any(), impossible.any()]).tolist()  # 一次同步
+    if has_nan:
         raise ValueError("解码器输出的 logits 含 NaN 或无穷大，对数概率是 NaN，无法解码："
                          "模型的权重或输入可能已经损坏（例如训练发散）")
-    log_probs = log_probs.index_fill(1, banned, float("-inf"))   # 不许生成 <bos>、<unk>、<pad> 等
-    if bool((torch.isinf(log_probs).all(dim=-1) & alive).any()):
+    if impossible:
         raise ValueError("除了不许生成的词元，模型给所有词元的概率都是 0，无法解码")
     return log_probs
 
@@ -122,7 +129,7 @@ def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len, banned=()):
     返回：``(outputs, log_probs)``：``outputs`` 是 ``batch_size`` 个词元索引列表（不含 ``<eos>``），
         ``log_probs`` 是 ``(batch_size,)`` 的序列对数概率（含 ``<eos>`` 那一步）。
     """
-    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
+    banned, highest = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
     state = model.init_decoder_state(enc_X, enc_valid_lens)
     batch_size = enc_X.shape[0]
     inputs = torch.full((batch_size, 1), bos, dtype=torch.long, device=enc_X.device)
@@ -131,7 +138,7 @@ def greedy_search(model, enc_X, enc_valid_lens, bos, eos, max_len, banned=()):
     steps = []
     for _ in range(max_len):
         logits, state = model.decoder(inputs, state)           # (batch_size, 1, vocab_size)
-        step_log_probs = _next_log_probs(logits, banned, ~finished)  # (batch_size, vocab_size)
+        step_log_probs = _next_log_probs(logits, banned, highest, ~finished)  # (batch_size, vocab_size)
         best_log_prob, inputs = step_log_probs.max(dim=-1, keepdim=True)  # (batch_size, 1)
         log_probs += best_log_prob.squeeze(1).masked_fill(finished, 0.0)
         steps.append(inputs)
@@ -158,7 +165,7 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alph
     返回：``(outputs, scores)``：``batch_size`` 个词元索引列表（不含 ``<eos>``）与 ``(batch_size,)``
         的长度归一化得分。
     """
-    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size)
+    banned, highest = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size)
     device, batch_size, k = enc_X.device, enc_X.shape[0], beam_size
     state = model.init_decoder_state(enc_X, enc_valid_lens)
     rows = torch.arange(batch_size, device=device)
@@ -172,7 +179,8 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size, alph
     for t in range(1, max_len + 1):
         logits, state = model.decoder(inputs, state)                  # (batch_size*k, 1, vocab_size)
         vocab_size = logits.shape[-1]
-        step = _next_log_probs(logits, banned, torch.isfinite(scores).view(-1))  # (batch_size*k, vocab_size)
+        alive = torch.isfinite(scores).reshape(-1)                    # (batch_size*k,)
+        step = _next_log_probs(logits, banned, highest, alive)        # (batch_size*k, vocab_size)
         candidates = scores.unsqueeze(2) + step.view(batch_size, k, vocab_size)
         num_keep = min(k, k * vocab_size)
         top_scores, top_flat = candidates.view(batch_size, -1).topk(num_keep, dim=1)  # (batch_size, k)
@@ -208,10 +216,11 @@ def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.7
     模型输出 NaN 或无穷大时抛出 ``ValueError``。
     返回：``(tokens, score)``：词元索引列表（不含 ``<eos>``）与得分。
     """
-    banned = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
+    banned, highest = _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned)
     if enc_X.shape[0] != 1:
         raise ValueError(f"exhaustive_search 一次只处理一个句子，enc_X 的批量大小为 {enc_X.shape[0]}")
     best = (float("-inf"), None)
+    alive = torch.ones(1, dtype=torch.bool, device=enc_X.device)
     frontier = [([], 0.0, model.init_decoder_state(enc_X, enc_valid_lens))]
     for t in range(1, max_len + 1):
         next_frontier = []
@@ -219,7 +228,7 @@ def exhaustive_search(model, enc_X, enc_valid_lens, bos, eos, max_len, alpha=0.7
             last = seq[-1] if seq else bos
             inputs = torch.tensor([[last]], device=enc_X.device)
             logits, new_state = model.decoder(inputs, state)
-            step = _next_log_probs(logits, banned, torch.ones(1, dtype=torch.bool, device=logits.device))
+            step = _next_log_probs(logits, banned, highest, alive)  # (1, vocab_size)
             for token, lp in enumerate(step[0].tolist()):
                 if lp == -math.inf:        # 不许生成的词元，或概率为 0
                     continue
