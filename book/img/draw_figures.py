@@ -25,8 +25,9 @@ from seqbook.plotting import use_cjk_font  # noqa: E402
 
 # ---------------------------------------------------------------- 统一的样式
 UNIT = 0.5          # 一个坐标单位 = 0.5 英寸
-FS = 10             # 正文字号（磅）
-FS_SMALL = 8.5      # 注释、形状等小字
+FS = 11             # 正文字号（磅）
+FS_SMALL = 9.5      # 注释、形状等小字
+FS_TINY = 8.5       # 代码名、张量形状
 LW = 1.2            # 线宽
 INK = "#333333"     # 连线与文字
 GRAD = "#C0392B"    # 梯度、强调的路径
@@ -400,7 +401,7 @@ def deep_rnn():
 def bi_rnn():
     """双向循环神经网络：正向层从前往后、反向层从后往前，输出层接两者的连结。"""
     c = Canvas(13.4, 7.4)
-    bw, bh = 1.0, 0.65
+    bw, bh = 1.1, 0.65
     xs = [3.6, 6.9, 10.2]
     subs = ["t-1", "t", "t+1"]
     off = 0.62
@@ -435,7 +436,7 @@ def encoder_decoder():
     """编码器-解码器架构与本书的三个接口。"""
     c = Canvas(16.6, 6.2)
     y = 3.1
-    mono = dict(fs=7.5, color="#666666", family="monospace")
+    mono = dict(fs=FS_TINY, color="#666666", family="monospace")
     c.box(1.7, y, 2.4, 0.8, "they are\nwatching .", "input", fs=FS_SMALL)
     c.text(1.7, y + 0.75, "源序列", fs=FS_SMALL, color="#666666")
     c.box(5.0, y, 2.2, 1.1, "编码器", "layer")
@@ -482,7 +483,8 @@ def seq2seq():
         c.text(4.95, yb + 0.3, r"$\mathbf{s}_0$", fs=FS_SMALL)
         c.wire((4.6, yb), (4.6, ybus), (xd[-1] - 0.3, ybus), arrow=False)
         c.dot(4.6, yb)
-        c.text(4.85, ybus - 0.28, r"$\mathbf{c}$（每一步都相同）", fs=FS_SMALL, ha="left")
+        c.text(4.45, (yb + ybus) / 2, r"$\mathbf{c}$", fs=FS_SMALL, ha="right")
+        c.text(13.9, ybus, r"$\mathbf{c}$：每一步" "\n都相同", fs=FS_SMALL, ha="left")
         for k, x in enumerate(xd):
             c.box(x, yb, bw, bh, r"$\mathbf{s}_{%d}$" % (k + 1), "hidden")
             c.wire((x - 0.3, ybus), (x - 0.3, yb - bh / 2))
@@ -620,7 +622,7 @@ def bahdanau():
         c.wire((x, yX + 0.25), (x, yH - 0.33))
         lw = 0.6 + 4.0 * weights[k]
         c.wire((x, yH + 0.33), (x, yAtt - 0.5), lw=lw, color=PALETTE["attn"][1])
-        c.text(x + 0.1, 2.95, f"{weights[k]:.2f}", fs=7.5, ha="left", color=PALETTE["attn"][1])
+        c.text(x + 0.1, 2.95, f"{weights[k]:.2f}", fs=FS_TINY, ha="left", color=PALETTE["attn"][1])
     for a, b in zip(xs, xs[1:]):
         c.wire((a + 0.5, yH), (b - 0.5, yH))
     c.group(0.55, 1.0, 7.85, 2.4, "")
@@ -652,9 +654,9 @@ def bahdanau():
     c.wire((14.3, 5.3), (xCur + 0.33, 5.3))
     c.text(14.35, 4.85, r"$\mathbf{e}(y_{t'-1})$", fs=FS_SMALL, ha="center")
     c.wire((xCur, 5.3 + 0.33), (xCur, yD - 0.4))
-    c.box(xCur, 8.1, 2.2, 0.6, "全连接层 + softmax", "plain", fs=FS_SMALL)
+    c.box(xCur, 8.1, 2.9, 0.6, "全连接层 + softmax", "plain", fs=FS_SMALL)
     c.wire((xCur, yD + 0.4), (xCur, 7.8))
-    c.text(xCur - 1.25, 8.1, r"$P(y_{t'} \mid y_{<t'}, x)$", fs=FS_SMALL, ha="right")
+    c.text(xCur - 1.6, 8.1, r"$P(y_{t'} \mid y_{<t'}, x)$", fs=FS_SMALL, ha="right")
     c.text(xPrev, yD - 0.7, r"解码器第 $t'-1$ 步", fs=FS_SMALL, color="#666666")
     c.text(xCur + 1.0, yD - 0.7, r"第 $t'$ 步", fs=FS_SMALL, color="#666666", ha="left")
     return c
@@ -679,11 +681,11 @@ def multihead_attention():
     c.text(3.05, 6.3, "全连接层", fs=FS_SMALL, color="#666666")
     c.text(5.8, 6.3, r"最后一维切成 $h$ 段", fs=FS_SMALL, color="#666666")
     c.text(4.3, 1.2, "(batch_size, 步数, num_hiddens)\n→ (batch_size, num_heads, 步数, head_dim)",
-           fs=7.5, color="#666666")
+           fs=FS_TINY, color="#666666")
     c.ax.add_patch(FancyArrowPatch((7.3, 3.8), (8.1, 3.8), arrowstyle="simple,head_length=0.8,"
                                    "head_width=0.8,tail_width=0.35", mutation_scale=12,
                                    color="#BBBBBB", lw=0))
-    c.text(7.7, 3.25, "split_heads", fs=7.5, color="#666666", family="monospace")
+    c.text(7.7, 3.25, "split_heads", fs=FS_TINY, color="#666666", family="monospace")
     hy = [5.3, 4.3, 3.3, 2.3]
     xb = 11.75
     for i, (y, lab, col) in enumerate(zip(hy, seg_labels, seg_cols)):
@@ -695,7 +697,7 @@ def multihead_attention():
             continue
         c.box(9.6, y, 2.4, 0.8, "", "plain", color=col, lw=1.6)
         c.text(9.6, y + 0.17, rf"头 {lab}", fs=FS_SMALL)
-        c.text(9.6, y - 0.18, "缩放点积注意力", fs=7.5)
+        c.text(9.6, y - 0.18, "缩放点积注意力", fs=FS_TINY)
         c.wire((10.8, y), (xb - 0.4, y), color=col)
         c.text(xb, y, r"$\mathbf{h}_{%s}$" % lab.strip("$"), fs=FS_SMALL)
     c.text(xb, 1.45, "拼接\n（merge_heads）", fs=FS_SMALL, color="#666666")
@@ -863,7 +865,7 @@ def kv_cache():
     c.text(x0 + 1.5 * cw, yK + 0.7, "已缓存（不再计算）", fs=FS_SMALL, color="#666666")
     c.text(x0 + 4 * cw + 0.15, yK + 0.7, "新算的", fs=FS_SMALL, color=PALETTE["output"][1])
     c.text(x0 + 1.5 * cw, yV - 0.85, "每层缓存两个张量\n(batch_size, num_heads, t, head_dim)",
-           fs=7.5, color="#666666")
+           fs=FS_TINY, color="#666666")
     # 新词元
     xn = x0 + 4 * cw + 0.15
     c.box(xn, 0.55, 2.6, 0.6, r"第 $t$ 步的输入词元", "input", fs=FS_SMALL)
