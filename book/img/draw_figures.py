@@ -25,9 +25,9 @@ from seqbook.plotting import use_cjk_font  # noqa: E402
 
 # ---------------------------------------------------------------- 统一的样式
 UNIT = 0.5          # 一个坐标单位 = 0.5 英寸
-FS = 11             # 正文字号（磅）
-FS_SMALL = 9.5      # 注释、形状等小字
-FS_TINY = 8.5       # 代码名、张量形状
+FS = 12             # 正文字号（磅）
+FS_SMALL = 10.5     # 注释、形状等小字
+FS_TINY = 9         # 代码名、张量形状
 LW = 1.2            # 线宽
 INK = "#333333"     # 连线与文字
 GRAD = "#C0392B"    # 梯度、强调的路径
@@ -229,8 +229,8 @@ def bptt():
     c.text(1.45, 8.5, "前向计算", fs=FS_SMALL, ha="left")
     c.wire((0.5, 8.0), (1.3, 8.0), color=GRAD, ls=(0, (3, 2)), arrow=False)
     c.text(1.45, 8.0, "梯度的路径", fs=FS_SMALL, ha="left", color=GRAD)
-    c.text(7.0, 0.2, r"参数 $w_h$ 在每个时间步都用到：$\partial L/\partial w_h$ 汇集所有时间步的贡献，"
-           r"远处的贡献要乘上一串 $\partial h_j/\partial h_{j-1}$", fs=FS_SMALL, color="#666666")
+    c.text(7.0, 0.2, r"参数 $w_h$ 在每个时间步都用到；远处时间步的贡献要乘上一串 "
+           r"$\partial h_j/\partial h_{j-1}$", fs=FS_SMALL, color="#666666")
     return c
 
 
@@ -281,13 +281,13 @@ def gru():
     yB = yG + 1.2
     c.op(xA, yTop, r"$\odot$")
     c.op(xPlus, yTop, "+")
-    c.op(xB - 1.2, yG, r"$1-$", r=0.3, fs=FS_SMALL)
+    c.op(xB - 1.2, yG, r"$1-$", r=0.34, fs=FS_SMALL)
     c.op(xB, yB, r"$\odot$")
     c.wire((xZ, yG + gh / 2), (xZ, yG + 0.75), (6.9 - 0.0, yG + 0.75), (xA, yTop - 0.22))
     c.text(xZ - 0.12, yG + gh / 2 + 0.22, r"$\mathbf{Z}_t$", ha="right", fs=FS_SMALL)
     c.dot(xA, yG + 0.75)
-    c.wire((xA, yG + 0.75), (xA, yG), (xB - 1.2 - 0.3, yG))
-    c.wire((xB - 1.2 + 0.3, yG), (xB, yG), (xB, yB - 0.22))
+    c.wire((xA, yG + 0.75), (xA, yG), (xB - 1.2 - 0.34, yG))
+    c.wire((xB - 1.2 + 0.34, yG), (xB, yG), (xB, yB - 0.22))
     c.wire((xC + (gw + 0.5) / 2, yB), (xB - 0.22, yB))
     c.text(xC + (gw + 0.5) / 2 + 0.15, yB + 0.28, r"$\tilde{\mathbf{H}}_t$", ha="left", fs=FS_SMALL)
     c.wire((xB, yB + 0.22), (xPlus, yTop - 0.22))
@@ -306,7 +306,7 @@ def lstm():
     """长短期记忆网络：三个门、候选记忆元、记忆元与隐状态。"""
     c = Canvas(14.4, 7.8)
     c.group(1.2, 0.75, 12.6, 7.3, "LSTM 单元", label_xy=(1.4, 7.0), ls="-")
-    gw, gh = 1.45, 0.85
+    gw, gh = 1.65, 0.85
     yG = 2.9
     yC = 6.4            # 记忆元的主线
     yHb, yXb = 1.95, 1.35
@@ -346,17 +346,16 @@ def lstm():
     xT = 10.6
     yOop = 3.9
     c.dot(xT, yC)
-    c.op(xT, 5.15, r"$\tanh$", r=0.32, fs=FS_SMALL)
-    c.wire((xT, yC), (xT, 5.15 + 0.32))
+    c.op(xT, 5.15, r"$\tanh$", r=0.4, fs=FS_SMALL)
+    c.wire((xT, yC), (xT, 5.15 + 0.4))
     c.op(xT, yOop, r"$\odot$")
-    c.wire((xT, 5.15 - 0.32), (xT, yOop + 0.22))
+    c.wire((xT, 5.15 - 0.4), (xT, yOop + 0.22))
     c.wire((xO, yG + gh / 2), (xO, yOop), (xT - 0.22, yOop))
     c.text(xO + 0.12, yG + gh / 2 + 0.25, r"$\mathbf{O}_t$", ha="left", fs=FS_SMALL)
     c.wire((xT + 0.22, yOop), (13.2, yOop))
     c.text(13.7, yOop, r"$\mathbf{H}_t$")
-    c.text(7.4, 0.35, r"$\odot$ 按元素乘　　$+$ 按元素加　　"
-           r"$\sigma$、$\tanh$（方框）：全连接层加激活函数　　$\tanh$（圆圈）：按元素的激活函数",
-           fs=FS_SMALL, color="#666666")
+    c.text(7.2, 0.35, r"$\odot$ 按元素乘　$+$ 按元素加　方框：全连接层加激活函数　"
+           r"圆圈中的 $\tanh$：按元素运算", fs=FS_SMALL, color="#666666")
     return c
 
 
@@ -445,10 +444,10 @@ def encoder_decoder():
     c.text(8.6, y - 0.85, "Decoder.init_state", **mono)
     c.box(12.2, y, 2.2, 1.1, "解码器", "layer")
     c.text(12.35, y - 0.85, "Decoder.forward", ha="left", **mono)
-    c.box(12.2, 0.75, 2.8, 0.6, "<bos> 他 们 在 看 。", "input", fs=FS_SMALL)
-    c.text(10.55, 0.75, "输入：已生成的前缀", fs=FS_SMALL, color="#666666", ha="right")
-    c.box(12.2, 5.45, 2.8, 0.6, "他 们 在 看 。 <eos>", "output", fs=FS_SMALL)
-    c.text(10.55, 5.45, "输出：每个位置下一个词元的分布", fs=FS_SMALL, color="#666666", ha="right")
+    c.box(12.2, 0.75, 3.3, 0.6, "<bos> 他 们 在 看 。", "input", fs=FS_SMALL)
+    c.text(10.35, 0.75, "输入：已生成的前缀", fs=FS_SMALL, color="#666666", ha="right")
+    c.box(12.2, 5.45, 3.3, 0.6, "他 们 在 看 。 <eos>", "output", fs=FS_SMALL)
+    c.text(10.35, 5.45, "输出：每个位置下一个词元的分布", fs=FS_SMALL, color="#666666", ha="right")
     c.wire((2.9, y), (3.9, y))
     c.wire((6.1, y), (7.65, y))
     c.text(6.87, y + 0.3, "编码", fs=FS_SMALL)
@@ -463,7 +462,7 @@ def encoder_decoder():
 
 def seq2seq():
     """序列到序列学习：训练时的强制教学与预测时把自己的输出送回输入。"""
-    c = Canvas(16.0, 12.0)
+    c = Canvas(16.5, 12.0)
     src = ["he", "ran", ".", "<eos>"]
     tgt = ["他", "跑", "了", "。", "<eos>"]
     bw, bh = 1.0, 0.65
@@ -516,9 +515,9 @@ def seq2seq():
 
 def beam_search():
     """束搜索（束宽 2）：beam_search.md 中 A/B 例子的搜索树。"""
-    c = Canvas(16.0, 9.8)
-    bw, bh = 2.0, 0.55
-    X = [1.2, 4.5, 8.3, 12.3]
+    c = Canvas(16.6, 9.8)
+    bw, bh = 2.3, 0.55
+    X = [1.2, 4.6, 8.6, 12.7]
     kinds = {"keep": "hidden", "done": "output", "drop": "muted"}
 
     def nd(x, y, tok, p, kind):
@@ -552,10 +551,10 @@ def beam_search():
         edge((X[2], 7.9), (X[3], y), kind)
         nd(X[3], y, tok, p, kind)
     # 结果
-    c.box(12.8, 4.1, 5.6, 1.3, "", "group")
-    c.text(12.8, 4.4, "已完成：B <eos> 0.384，A B <eos> 0.120", fs=FS_SMALL)
-    c.text(12.8, 3.8, "输出概率最大的 B <eos>", fs=FS_SMALL)
-    c.wire((X[2] + bw / 2, 4.1), (10.0, 4.1), color=PALETTE["output"][1])
+    c.box(13.2, 4.1, 6.3, 1.3, "", "group")
+    c.text(13.2, 4.4, "已完成：B <eos> 0.384，A B <eos> 0.120", fs=FS_SMALL)
+    c.text(13.2, 3.8, "输出概率最大的 B <eos>", fs=FS_SMALL)
+    c.wire((X[2] + bw / 2, 4.1), (10.05, 4.1), color=PALETTE["output"][1])
     c.text(X[1] - 0.8, 0.9, "框中的数字是累计概率。A 之后的三个 0.125 并列，实现中的 topk 选中了 A B。",
            fs=FS_SMALL, color="#666666", ha="left")
     c.text(X[1] - 0.8, 0.4, "贪心搜索只保留 A：之后无论怎么走，概率都不超过 0.5 × 0.24 = 0.12。",
@@ -695,10 +694,10 @@ def multihead_attention():
             c.text(9.6, y + 0.05, r"$\vdots$")
             c.text(xb, y, r"$\vdots$", fs=FS_SMALL)
             continue
-        c.box(9.6, y, 2.4, 0.8, "", "plain", color=col, lw=1.6)
+        c.box(9.6, y, 2.6, 0.8, "", "plain", color=col, lw=1.6)
         c.text(9.6, y + 0.17, rf"头 {lab}", fs=FS_SMALL)
         c.text(9.6, y - 0.18, "缩放点积注意力", fs=FS_TINY)
-        c.wire((10.8, y), (xb - 0.4, y), color=col)
+        c.wire((10.9, y), (xb - 0.4, y), color=col)
         c.text(xb, y, r"$\mathbf{h}_{%s}$" % lab.strip("$"), fs=FS_SMALL)
     c.text(xb, 1.45, "拼接\n（merge_heads）", fs=FS_SMALL, color="#666666")
     c.wire((xb + 0.4, 3.8), (13.2, 3.8))
@@ -713,7 +712,7 @@ def multihead_attention():
 
 def cnn_rnn_self_attention():
     """卷积层、循环层与自注意力层：信息从第一个位置传到最后一个位置的路径。"""
-    c = Canvas(16.0, 7.4)
+    c = Canvas(16.8, 7.4)
     n = 5
     r = 0.26
     gap = 0.85
@@ -722,7 +721,7 @@ def cnn_rnn_self_attention():
         return [x0 + i * gap for i in range(n)]
 
     # (a) 卷积：两层，核大小 3
-    X = xs(0.9)
+    X = xs(1.3)
     ys = [1.3, 3.1, 4.9]
     reach = {2: {4}, 1: {3, 4}, 0: {2, 3, 4}}  # 最后一个输出的感受野
     for li, y in enumerate(ys):
@@ -740,7 +739,7 @@ def cnn_rnn_self_attention():
     c.text(X[2], 6.55, "卷积神经网络（核大小 3）", fs=FS_SMALL)
     c.text(X[2], 6.05, r"每层感受野向两边各扩大 1：$\mathcal{O}(n/k)$ 层", fs=FS_SMALL)
     # (b) 循环层
-    X = xs(6.1)
+    X = xs(6.7)
     for i, x in enumerate(X):
         c.node(x, ys[0], "", "input", r=r, color=GRAD if i == 0 else None, lw=1.8 if i == 0 else LW)
         c.node(x, ys[1], "", "hidden", r=r, color=GRAD, lw=1.8)
@@ -751,7 +750,7 @@ def cnn_rnn_self_attention():
     c.text(X[2], 6.55, "循环神经网络", fs=FS_SMALL)
     c.text(X[2], 6.05, r"一层，但要经过 $\mathcal{O}(n)$ 个顺序步骤", fs=FS_SMALL)
     # (c) 自注意力
-    X = xs(11.3)
+    X = xs(12.1)
     for i, x in enumerate(X):
         c.node(x, ys[0], "", "input", r=r, color=GRAD if i == 0 else None, lw=1.8 if i == 0 else LW)
         c.node(x, ys[1], "", "hidden", r=r, color=GRAD if i == n - 1 else None,
@@ -764,7 +763,7 @@ def cnn_rnn_self_attention():
     c.wire((X[0], ys[0] + r), (X[-1], ys[1] - r), arrow=False, halo=False, color=GRAD, lw=1.8)
     c.text(X[2], 6.55, "自注意力", fs=FS_SMALL)
     c.text(X[2], 6.05, r"任意两个位置一层直接相连：$\mathcal{O}(1)$", fs=FS_SMALL)
-    for x0 in (0.9, 6.1, 11.3):
+    for x0 in (1.3, 6.7, 12.1):
         c.text(x0 + 2 * gap, 0.55, r"$\mathbf{x}_1\ \ \mathbf{x}_2\ \ \cdots\ \ \mathbf{x}_n$",
                fs=FS_SMALL, color="#666666")
     return c
@@ -864,7 +863,7 @@ def kv_cache():
               lw=1.6)
     c.text(x0 + 1.5 * cw, yK + 0.7, "已缓存（不再计算）", fs=FS_SMALL, color="#666666")
     c.text(x0 + 4 * cw + 0.15, yK + 0.7, "新算的", fs=FS_SMALL, color=PALETTE["output"][1])
-    c.text(x0 + 1.5 * cw, yV - 0.85, "每层缓存两个张量\n(batch_size, num_heads, t, head_dim)",
+    c.text(x0 + 0.9 * cw, yV - 0.85, "每层缓存两个张量\n(batch_size, num_heads, t, head_dim)",
            fs=FS_TINY, color="#666666")
     # 新词元
     xn = x0 + 4 * cw + 0.15
@@ -872,7 +871,7 @@ def kv_cache():
     c.box(xn, 1.8, 2.6, 0.65, r"投影 $\mathbf{W}_q, \mathbf{W}_k, \mathbf{W}_v$", "layer",
           fs=FS_SMALL)
     c.wire((xn, 0.85), (xn, 1.8 - 0.33))
-    c.wire((xn - 0.3, 1.8 + 0.33), (xn - 0.3, yV - ch / 2))
+    c.wire((xn - 0.15, 1.8 + 0.33), (xn - 0.15, yV - ch / 2))
     c.wire((xn + 0.8, 1.8 + 0.33), (xn + 0.8, (yK + yV) / 2),
            (xn + 0.2, (yK + yV) / 2), (xn + 0.2, yK - ch / 2))
     # 注意力
