@@ -97,3 +97,31 @@ def test_repository_and_launch_buttons_follow_the_repository_url():
     on = _configure({"repository_url": url, "launch_buttons": dict(launch)})
     assert on["use_repository_button"] is True and on["repository_url"] == url
     assert on["launch_buttons"] == launch
+
+
+def test_downloaded_ipynb_has_the_executed_outputs(tmp_path):
+    """执行笔记本的构建（make book 那样）里，下载的 .ipynb 带着执行输出。用一个一页的小书检查。"""
+    from jupyter_book.sphinx import build_sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "_config.yml").write_text(
+        "title: t\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: force\n"
+        "repository:\n  url: \"\"\nsphinx:\n  local_extensions:\n"
+        f"    seqbook_book: {ROOT / 'book' / '_ext'}\n", encoding="utf-8")
+    (src / "_toc.yml").write_text("format: jb-book\nroot: page\n", encoding="utf-8")
+    (src / "page.md").write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3 (seqbook)\n  language: python\n  name: seqbook\n---\n"
+        "# 页面\n\n```{code-cell} ipython3\nprint('执行结果', 6 * 7)\n```\n", encoding="utf-8")
+    out = tmp_path / "_build"
+    result = build_sphinx(str(src), str(out / "html"), path_config=str(src / "_config.yml"),
+                          confoverrides={"latex_individualpages": False},
+                          doctreedir=str(out / "doctrees"), noconfig=True, builder="html",
+                          warningiserror=True, freshenv=True, quiet=True)
+    assert result == 0
+    html = (out / "html" / "page.html").read_text(encoding="utf-8")
+    assert 'href="_sources/page.ipynb"' in html
+    nb = nbformat.read(out / "html" / "_sources" / "page.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and "执行结果 42" in outputs[0]["text"]

@@ -134,6 +134,8 @@ def test_snippets_come_from_the_text(quick_build):
     modern = texts["book/chapter_modern_rnn/index"]
     assert "sec-modern-rnn-gru" not in modern and "门控循环单元" in modern
     assert re.search(r"式 \(\d+\.\d+\)", beam), "公式引用显示为书中的编号，如“式 (2.12)”"
+    assert any(re.search(r"图 \d+\.\d+", t) for t in texts.values()), "图的引用显示为“图 2.1”"
+    assert not any(re.search(r"(?<![a-z])(fig|sec|eq)-[a-z]", t) for t in texts.values())
     assert not any("\x00" in t or re.search(r"(?<![a-z])eq-[a-z]", t) for t in texts.values())
     search_page = (quick_build / "search.html").read_text(encoding="utf-8")
     assert seqbook_book.SEARCH_TEXT_JS in search_page and "seqbook-search.js" in search_page

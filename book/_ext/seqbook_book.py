@@ -196,10 +196,17 @@ def _resolve_xrefs(env, text):
             shown = numbers.get(f"equation-{target}")
             number = ".".join(map(str, shown)) if shown else number
             return f"式 ({number})" if number else "公式"
-        if target.lower() in labels:
-            docname, _, name = labels[target.lower()]
-            return name or title(docname)
-        return ""
+        if target.lower() not in labels:
+            return ""
+        docname, labelid, name = labels[target.lower()]
+        if kind == "numref":
+            # 图、表按书中的编号写（“图 2.1”）；它们的标题里可能还有未解析的引用
+            fignumbers = env.toc_fignumbers.get(docname, {})
+            for figtype, word in (("figure", "图"), ("table", "表"), ("code-block", "代码")):
+                number = fignumbers.get(figtype, {}).get(labelid)
+                if number:
+                    return f"{word} {'.'.join(map(str, number))}"
+        return name or title(docname)
 
     return _XREF.sub(replace, text)
 
