@@ -43,7 +43,8 @@ _LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", 
 def glossary_terms(text):
     """术语表 Markdown 表格第一列（中文）中的术语，按出现顺序。
 
-    一格中用“ / ”分开的几个术语分别列出；括号里的中文别名（如“BLEU（双语评估替补）”）也算一个术语。
+    一格中用“ / ”分开的几个术语分别列出；括号里的中文别名（如“BLEU（双语评估替补）”）也算术语，
+    括号里用顿号分开的几个（“蕴涵、矛盾、中性”）分别列出。
     """
     terms = []
     for line in text.splitlines():
@@ -55,16 +56,28 @@ def glossary_terms(text):
             continue
         for part in first.split(" / "):
             main = re.sub(r"（[^）]*）", "", part).strip()
-            aliases = re.findall(r"（([^）]*)）", part)
+            aliases = [a.strip() for group in re.findall(r"（([^）]*)）", part)
+                       for a in re.split(r"[、，,]", group)]
             for term in [main, *aliases]:
                 if term and term not in terms:
                     terms.append(term)
     return terms
 
 
+def compact(text):
+    """去掉空白、转成小写：索引中的混合术语（“前 k 采样”→“前k采样”）和查询都这样比较。"""
+    return re.sub(r"\s+", "", text).lower()
+
+
 def index_words(term):
-    """一个术语在索引中对应的中文词：术语中连续的汉字（“掩蔽 softmax 操作”→“掩蔽”“操作”）。"""
-    return _HAN_RUN.findall(term)
+    """一个术语在索引中对应的词：术语中两个字以上的连续汉字（“掩蔽 softmax 操作”→“掩蔽”“操作”），
+    只有一个字的术语（“头”）本身，以及夹着字母数字的术语整体（“掩蔽softmax操作”，与 :func:`compact` 一致）。
+    """
+    runs = _HAN_RUN.findall(term)
+    words = [run for run in runs if len(run) > 1 or run == term]
+    if runs and compact(term) != "".join(runs):
+        words.append(compact(term))
+    return words
 
 
 def book_terms(srcdir):
@@ -88,7 +101,8 @@ class BookChinese(SearchChinese):
 
     def split(self, input):
         words = super().split(input)
-        words.extend(term for term in self.terms if term in input)
+        text = compact(input)
+        words.extend(term for term in self.terms if term in text)
         return words
 
     def word_filter(self, stemmed_word):

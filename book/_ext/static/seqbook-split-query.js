@@ -10,6 +10,10 @@ var splitQuery = (query) => {
     index !== null &&
     (Object.prototype.hasOwnProperty.call(index.terms, word) ||
       Object.prototype.hasOwnProperty.call(index.titleterms, word));
+  // 整个查询就是一个夹着字母数字的术语（“前 k 采样”“Nadaraya-Watson 核回归”）时，作为一个词查
+  const compact = query.replace(/\s+/g, "").toLowerCase();
+  if (/[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/.test(compact) && /[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/.test(compact) && known(compact))
+    return [compact];
   const result = [];
   query
     .split(/[^\p{Letter}\p{Number}_\p{Emoji_Presentation}]+/gu)
