@@ -1,4 +1,5 @@
 """笔记本的测试机制本身：nbval 执行 MyST 笔记本，隐藏单元里的断言失败会让测试失败。"""
+import importlib.util
 import pathlib
 import shutil
 import subprocess
@@ -6,8 +7,18 @@ import sys
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from conftest import is_myst_notebook, toc_order  # noqa: E402
+
+
+def load_root_conftest():
+    """根目录的 conftest.py（nbval 的笔记本插件）。tests/ 里也有一个 conftest.py，所以按路径载入。"""
+    spec = importlib.util.spec_from_file_location("book_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_root_conftest = load_root_conftest()
+is_myst_notebook, toc_order = _root_conftest.is_myst_notebook, _root_conftest.toc_order
 
 HEADER = """---
 jupytext:
@@ -85,11 +96,12 @@ def test_every_book_page_is_in_the_toc_and_exists():
     assert on_disk - listed == set(), f"这些页面不在 _toc.yml 中：{sorted(on_disk - listed)}"
 
 
-def test_notebooks_use_the_python3_kernel_and_hidden_checks():
+def test_notebooks_use_the_seqbook_kernel_and_hidden_checks():
     notebooks = [p for p in (ROOT / "book").rglob("*.md") if is_myst_notebook(p)]
     assert notebooks, "book/ 下没有笔记本"
     for path in notebooks:
         text = path.read_text(encoding="utf-8")
-        assert "name: python3" in text, f"{path} 应使用 python3 内核"
+        # seqbook 内核带着固定的数值设置（seqbook.numerics），在 Jupyter 中打开也打印书中的数字
+        assert "  name: seqbook\n" in text, f"{path} 应使用 seqbook 内核"
         assert ":tags: [remove-cell]" in text, f"{path} 没有隐藏的检查单元"
         assert "## 小结" in text and "## 练习" in text, f"{path} 缺少“小结”或“练习”"

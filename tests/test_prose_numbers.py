@@ -5,10 +5,11 @@ import sys
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import check_prose_numbers, prose_numbers  # noqa: E402
-from test_notebooks import HEADER, code_cell, run_pytest  # noqa: E402
+from test_notebooks import HEADER, code_cell, load_root_conftest, run_pytest  # noqa: E402
+
+_root_conftest = load_root_conftest()
+check_prose_numbers, prose_numbers = _root_conftest.check_prose_numbers, _root_conftest.prose_numbers
 
 
 def numbers(markdown):
