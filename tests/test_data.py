@@ -253,7 +253,12 @@ def test_registry_matches_shared_data():
     if not shared.is_dir():
         pytest.fail(f"找不到数据副本 {shared}")
     for name, entry in data.DATASETS.items():
-        assert data.sha1sum(shared / entry.filename) == entry.sha1, name
+        if entry.files:   # 多文件数据集：逐个文件核对，清单的 SHA-1 即登记的 sha1
+            for f in entry.files:
+                assert data.sha1sum(shared / entry.filename / f.path) == f.sha1, (name, f.path)
+            assert data.files_sha1(entry.files) == entry.sha1, name
+        else:
+            assert data.sha1sum(shared / entry.filename) == entry.sha1, name
 
 
 def test_read_only_data_dir_is_used_without_writing(tmp_path, monkeypatch):

@@ -3,8 +3,8 @@
 书中讲到的每个模型、数据加载器、训练循环、解码器、指标和绘图工具都只在这里实现一次，
 并有单元测试；各章节导入它，并用 :func:`show_source` 展示其源代码。
 """
-from .data import (DATASETS, DataError, DatasetInfo, data_dir, download, download_extract,
-                   extract, read_text, sha1sum)
+from .data import (DATASETS, DataError, DataFile, DatasetInfo, data_dir, download,
+                   download_extract, download_files, extract, files_sha1, read_text, sha1sum)
 from .plotting import TrainingPlot, plot, show_heatmaps, use_cjk_font, use_svg_display
 from .source import get_source, show_source
 from .utils import Accumulator, Timer, get_device, set_seed
@@ -55,3 +55,13 @@ from .transformer import (PositionWiseFFN, TransformerDecoder, TransformerDecode
                           TransformerDecoderState, TransformerEncoder, TransformerEncoderBlock,
                           keep_attention_weights, make_transformer, warmup_lr_lambda,
                           warmup_scheduler)
+
+# 第 4 章：预训练 BERT（数据）
+from .bert_data import (NER_TAGS, NLI_LABELS, bio_spans, load_reviews, pfr_to_bio, read_ocnli,
+                        read_people_daily, read_reviews, span_f1, split_examples)
+
+# 第 5 章：生成式预训练 GPT（诗词数据、分词器、采样）
+from .poetry import (Poem, is_five_char_quatrain, load_poems, poem_shape, poems_fingerprint,
+                     read_poems, split_poems)
+from .tokenizers import BPETokenizer, CharTokenizer, load_tokenizer
+from .sampling import filter_logits, greedy_next, sample_next, top_k_filter, top_p_filter

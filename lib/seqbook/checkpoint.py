@@ -53,17 +53,18 @@ def read_checkpoint(path, device):
                                  f"不要强行载入它：删除这个文件后重新运行即可重新训练。") from None
 
 
-def _library_fingerprint():
-    """seqbook 全部源文件的 SHA-1：库的代码（模型、训练循环）一改，旧检查点就不再命中。"""
+def library_fingerprint():
+    """seqbook 全部源文件（含子目录）的 SHA-1：库的代码（模型、训练循环）一改，旧检查点就不再命中。"""
     h = hashlib.sha1()
-    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode("utf-8"))
+    root = pathlib.Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode("utf-8"))
         h.update(path.read_bytes())
     return h.hexdigest()
 
 
 def _key_text(name, config, model, device):
-    key = {"name": name, "config": config, "model": str(model), "library": _library_fingerprint(),
+    key = {"name": name, "config": config, "model": str(model), "library": library_fingerprint(),
            "parameters": {k: list(v.shape) for k, v in model.state_dict().items()},
            "torch": ".".join(torch.__version__.split(".")[:2]),
            "device": torch.device(device).type}

@@ -12,7 +12,7 @@ import os
 import sys
 
 __all__ = ["PINNED_ENV", "KERNEL_NAME", "numerics_status", "install_kernel",
-           "training_fingerprint"]
+           "training_fingerprint", "execution_key"]
 
 # 与 Makefile 中导出的变量一致（tests/test_numerics.py 检查）
 PINNED_ENV = {
@@ -92,6 +92,18 @@ def training_fingerprint(steps=40, seed=0):
     for p in params:
         h.update(p.detach().numpy().tobytes())
     return h.hexdigest()[:16]
+
+
+def execution_key():
+    """除笔记本本身以外，决定笔记本输出的一切：库源代码的 SHA-1、PyTorch 版本、数值设置。
+
+    ``make book`` 把它写进执行缓存的键（``book/_ext/seqbook_cache.py``）：改了库，笔记本就重新执行。
+    """
+    import torch
+
+    from .checkpoint import library_fingerprint
+    return {"library": library_fingerprint(), "torch": torch.__version__,
+            "numerics": {k: os.environ.get(k) for k in sorted(PINNED_ENV)}}
 
 
 def _main(argv):
