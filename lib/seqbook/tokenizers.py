@@ -57,6 +57,17 @@ def _check_texts(texts):
     return texts
 
 
+def _check_chars(chars):
+    """``chars`` 应为互不相同的单个字符；返回列表。"""
+    chars = list(chars)
+    for c in chars:
+        if not isinstance(c, str) or len(c) != 1:
+            raise ValueError(f"chars 的元素应为单个字符，实际得到 {c!r}")
+    if len(set(chars)) != len(chars):
+        raise ValueError("chars 中有重复的字符")
+    return chars
+
+
 def _check_special(special_tokens):
     special = list(special_tokens)
     if any(not isinstance(s, str) or not s for s in special):
@@ -179,12 +190,7 @@ class CharTokenizer(_Tokenizer):
         special = _check_special(special_tokens)
         if unknown == "unk" and "<unk>" not in special:
             special.append("<unk>")
-        chars = list(chars)
-        for c in chars:
-            if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"chars 的元素应为单个字符，实际得到 {c!r}")
-        if len(set(chars)) != len(chars):
-            raise ValueError("chars 中有重复的字符")
+        chars = _check_chars(chars)
         self.unknown = unknown
         self.special_tokens = special
         self.chars = chars
@@ -252,12 +258,7 @@ class BPETokenizer(_Tokenizer):
 
     def __init__(self, chars, merges=(), special_tokens=SPECIAL_TOKENS):
         special = _check_special(special_tokens)
-        chars = list(chars)
-        for c in chars:
-            if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"chars 的元素应为单个字符，实际得到 {c!r}")
-        if len(set(chars)) != len(chars):
-            raise ValueError("chars 中有重复的字符")
+        chars = _check_chars(chars)
         self.special_tokens = special
         self.chars = chars
         self.byte_offset = len(special)
