@@ -34,8 +34,8 @@ import seqbook
 
 # 书中各节使用的规模：GRU_CMN_CONFIG（第 2 章）、BAHDANAU_CMN_CONFIG（Bahdanau 注意力一节）
 _KEYS = ("embed_size", "num_hiddens", "num_layers", "dropout")
-_GRU = {k: seqbook.seq2seq.GRU_CMN_CONFIG[k] for k in _KEYS}
-_BAHDANAU = {k: getattr(seqbook, "BAHDANAU_CMN_CONFIG", seqbook.seq2seq.GRU_CMN_CONFIG)[k] for k in _KEYS}
+_GRU = {k: seqbook.training.seq2seq.GRU_CMN_CONFIG[k] for k in _KEYS}
+_BAHDANAU = {k: getattr(seqbook, "BAHDANAU_CMN_CONFIG", seqbook.training.seq2seq.GRU_CMN_CONFIG)[k] for k in _KEYS}
 SIZES = {
     "GRU seq2seq": _GRU,
     "Bahdanau 注意力": _BAHDANAU,

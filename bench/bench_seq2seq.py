@@ -5,7 +5,7 @@
     SEQBOOK_DATA=/path/to/data python bench/bench_seq2seq.py [--device cpu] [--threads 2] [--json PATH]
 
 1. 训练速度（目标词元/秒，与 :func:`seqbook.train_seq2seq` 的口径相同）：
-   - 英译中：书中的设置 :data:`seqbook.seq2seq.GRU_CMN_CONFIG`，在训练集的前若干个按长度分桶的
+   - 英译中：书中的设置 :data:`seqbook.training.seq2seq.GRU_CMN_CONFIG`，在训练集的前若干个按长度分桶的
      小批量上做前向、反向与一次 Adam 更新；
    - 经典英译法：600 个句对、两层 32 维 GRU、批量 64（《动手学深度学习》的设置），训练若干轮；
      在同一台机器上接着用《动手学深度学习》的经典代码（:func:`d2l_classic_training`，照原书
@@ -26,7 +26,7 @@ import time
 import torch
 
 import seqbook
-from seqbook.seq2seq import GRU_CMN_CONFIG
+from seqbook.training.seq2seq import GRU_CMN_CONFIG
 
 
 def sync(device):

@@ -1,11 +1,16 @@
-"""seqbook.attention：掩蔽 softmax、缩放点积注意力、加性注意力。"""
+"""seqbook.models.attention：掩蔽 softmax、缩放点积注意力、加性注意力。"""
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from seqbook.attention import AdditiveAttention, DotProductAttention, masked_softmax, valid_key_mask
+from seqbook.models.attention import (
+    AdditiveAttention,
+    DotProductAttention,
+    masked_softmax,
+    valid_key_mask,
+)
 
 
 def _mask_from(valid_lens, q, k):

@@ -1,11 +1,11 @@
-"""seqbook.bahdanau：Bahdanau 注意力解码器。"""
+"""seqbook.models.bahdanau：Bahdanau 注意力解码器。"""
 import pytest
 import torch
 
 import seqbook
-from seqbook.bahdanau import BahdanauDecoder, build_bahdanau
-from seqbook.encoder_decoder import EncoderDecoder
-from seqbook.seq2seq import Seq2SeqEncoder
+from seqbook.models.bahdanau import BahdanauDecoder, build_bahdanau
+from seqbook.models.encoder_decoder import EncoderDecoder
+from seqbook.models.seq2seq import Seq2SeqEncoder
 
 SRC_V, TGT_V, H = 11, 13, 16
 

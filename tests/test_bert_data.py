@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from seqbook import bert_data, data
-from seqbook.bert_data import bio_spans, parse_pfr_line, pfr_to_bio, span_f1
+from seqbook.data import bert_data, datasets
+from seqbook.data.bert_data import bio_spans, parse_pfr_line, pfr_to_bio, span_f1
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def toy_ocnli(tmp_path, monkeypatch):
                        for p, h, l in items).encode()
         (folder / f"{split}.json").write_bytes(body)
         manifest.append(f"{hashlib.sha1(body).hexdigest()}  {split}.json")
-    info = data._folder_dataset("ocnli", "http://127.0.0.1:9/", "\n".join(manifest), {}, "")
-    monkeypatch.setitem(data.DATASETS, "ocnli", info)
+    info = datasets._folder_dataset("ocnli", "http://127.0.0.1:9/", "\n".join(manifest), {}, "")
+    monkeypatch.setitem(datasets.DATASETS, "ocnli", info)
     monkeypatch.setenv("SEQBOOK_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path / "cache"))
     return folder

@@ -89,7 +89,7 @@ def test_corrupt_checkpoint_is_retrained_and_replaced(tmp_path, monkeypatch, dam
     # 直接读取损坏的文件：CheckpointError，中文，不建议不安全的 weights_only=False
     path.write_bytes(bad)
     with pytest.raises(seqbook.CheckpointError, match="损坏") as info:
-        seqbook.checkpoint.read_checkpoint(path, "cpu")
+        seqbook.training.checkpoint.read_checkpoint(path, "cpu")
     assert "weights_only" not in str(info.value) and info.value.__cause__ is None
 
 

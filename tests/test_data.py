@@ -11,8 +11,9 @@ import zipfile
 import pytest
 
 import seqbook
-from seqbook import data
-from seqbook.data import DataError, DatasetInfo
+from seqbook.data import datasets, download
+from seqbook.data.datasets import DatasetInfo
+from seqbook.data.download import DataError
 
 PAYLOAD = "第一行：时间机器\nThe Time Traveller (for so it will be convenient to speak of him)\n".encode() * 50
 PAYLOAD_SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
@@ -156,7 +157,7 @@ def test_mismatched_user_file_is_kept_and_pinned_copy_goes_to_cache(server, tmp_
     assert str(mine) in str(record[0].message) and PAYLOAD_SHA1 in str(record[0].message)
     assert mine.read_bytes() == "用户自己的版本\n".encode()
     assert path != mine and path.read_bytes() == PAYLOAD
-    assert data.cache_dir() in path.parents
+    assert download.cache_dir() in path.parents
     assert leftover_files(folder) == ["sample.txt"]
     # 再次调用：缓存里的副本校验正确，不访问网络，仍然提示、仍然不动用户的文件
     before = _Handler.hits
@@ -252,13 +253,13 @@ def test_registry_matches_shared_data():
     shared = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
     if not shared.is_dir():
         pytest.fail(f"找不到数据副本 {shared}")
-    for name, entry in data.DATASETS.items():
+    for name, entry in datasets.DATASETS.items():
         if entry.files:   # 多文件数据集：逐个文件核对，清单的 SHA-1 即登记的 sha1
             for f in entry.files:
-                assert data.sha1sum(shared / entry.filename / f.path) == f.sha1, (name, f.path)
-            assert data.files_sha1(entry.files) == entry.sha1, name
+                assert download.sha1sum(shared / entry.filename / f.path) == f.sha1, (name, f.path)
+            assert datasets.files_sha1(entry.files) == entry.sha1, name
         else:
-            assert data.sha1sum(shared / entry.filename) == entry.sha1, name
+            assert download.sha1sum(shared / entry.filename) == entry.sha1, name
 
 
 def test_read_only_data_dir_is_used_without_writing(tmp_path, monkeypatch):

@@ -8,8 +8,9 @@ import threading
 import pytest
 
 import seqbook
-from seqbook import data
-from seqbook.data import DataError, DataFile, DatasetInfo
+from seqbook.data import datasets, download
+from seqbook.data.datasets import DataFile, DatasetInfo
+from seqbook.data.download import DataError
 
 FILES = {   # 上游路径 → 内容；上游目录名是中文，测试 URL 编码
     "诗/a.json": '[{"title": "静夜思"}]\n'.encode(),
@@ -61,7 +62,7 @@ def isolated_dirs(tmp_path, monkeypatch):
 def folder_info(base, sha1s=None, name="toy"):
     manifest = "".join(f"{(sha1s or {}).get(up, hashlib.sha1(body).hexdigest())}  {LOCAL[up]}\n"
                        for up, body in FILES.items())
-    return data._folder_dataset(name, base, manifest, {"poems": "诗"}, "测试用的多文件数据集")
+    return datasets._folder_dataset(name, base, manifest, {"poems": "诗"}, "测试用的多文件数据集")
 
 
 def base_url(server):
@@ -77,7 +78,7 @@ def test_folder_dataset_urls_and_fingerprint():
     info = folder_info("https://example.org/repo/commit/")
     assert [f.path for f in info.files] == ["LICENSE", "poems/a.json", "poems/b.json"]
     assert info.files[1].url == "https://example.org/repo/commit/%E8%AF%97/a.json"
-    assert info.filename == "toy" and info.sha1 == data.files_sha1(info.files)
+    assert info.filename == "toy" and info.sha1 == datasets.files_sha1(info.files)
     # 清单的 SHA-1 与 sha1sum 的输出格式一致：任何一个文件变了它就变
     other = folder_info("https://example.org/repo/commit/", {"LICENSE": "0" * 40})
     assert other.sha1 != info.sha1
@@ -133,7 +134,7 @@ def test_bad_checksum_and_404_leave_nothing(server, tmp_path):
     with pytest.raises(DataError, match="b.json 校验失败"):
         seqbook.download_files(info, prefix="poems/b")
     assert all_files(tmp_path / "data" / "toy" / "poems") == []
-    missing = data._folder_dataset("toy", base_url(server), f"{'1' * 40}  extra.json\n", {},
+    missing = datasets._folder_dataset("toy", base_url(server), f"{'1' * 40}  extra.json\n", {},
                                    "")
     with pytest.raises(DataError, match="HTTP 404.*toy/extra.json"):
         seqbook.download_files(missing)
@@ -180,13 +181,13 @@ def test_dataset_info_validates_files():
     for bad in ("../a.txt", "/etc/passwd", "a//b", "./a"):
         f = DataFile(bad, "http://x/", "1" * 40)
         with pytest.raises(ValueError, match="相对路径"):
-            DatasetInfo("x", "http://x/", data.files_sha1([f]), "x", files=(f,))
+            DatasetInfo("x", "http://x/", datasets.files_sha1([f]), "x", files=(f,))
     with pytest.raises(TypeError, match="DataFile"):
         DatasetInfo("x", "http://x/", "0" * 40, "x", files=("a.txt",))
 
 
 def test_registered_multi_file_datasets():
-    poetry = data.DATASETS["chinese-poetry"]
+    poetry = datasets.DATASETS["chinese-poetry"]
     paths = [f.path for f in poetry.files]
     assert sum(p.startswith("quan_tang_shi/poet.tang.") for p in paths) == 58
     assert sum(p.startswith("song_ci/ci.song.") for p in paths) == 23
@@ -194,6 +195,6 @@ def test_registered_multi_file_datasets():
     assert tang0.url == ("https://raw.githubusercontent.com/chinese-poetry/chinese-poetry/"
                          "99ebbef7e1345c0985c44b9fd96a3f9e776f117b/%E5%85%A8%E5%94%90%E8%AF%97/"
                          "poet.tang.0.json")
-    ocnli = {f.path: f.url for f in data.DATASETS["ocnli"].files}
+    ocnli = {f.path: f.url for f in datasets.DATASETS["ocnli"].files}
     assert sorted(ocnli) == ["README.md", "dev.json", "train.10k.json", "train.3k.json"]
     assert ocnli["dev.json"].endswith("/b53efdee17257a5c33993cf6fcf8ffff0497ea0e/data/ocnli/dev.json")

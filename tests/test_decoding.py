@@ -208,7 +208,7 @@ class _FixedDecoder(seqbook.Decoder):
 
 
 def _fixed_model(logits):
-    return seqbook.EncoderDecoder(seqbook.decoding._IdentityEncoder(), _FixedDecoder(logits)).eval()
+    return seqbook.EncoderDecoder(seqbook.models.markov._IdentityEncoder(), _FixedDecoder(logits)).eval()
 
 
 def _all_searches(model, X, lens, bos=BOS, eos=EOS, max_len=3, **kwargs):
@@ -286,9 +286,9 @@ def test_all_tokens_banned_or_impossible_gives_clear_error():
 
 def test_translate_checks_vocab_sizes_for_every_model_kind(fra):
     data, _ = fra
-    small = seqbook.Vocab([list("短词表")], reserved_tokens=seqbook.mt_data.RESERVED_TOKENS)
+    small = seqbook.Vocab([list("短词表")], reserved_tokens=seqbook.data.mt_data.RESERVED_TOKENS)
     big = seqbook.Vocab([list(data.tgt_vocab.idx_to_token) + ["多一个", "再多一个"]],
-                        reserved_tokens=seqbook.mt_data.RESERVED_TOKENS)
+                        reserved_tokens=seqbook.data.mt_data.RESERVED_TOKENS)
     seqbook.set_seed(0)
     models = {"gru": seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
               "bahdanau": seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),

@@ -5,7 +5,7 @@ import pathlib
 import jupytext
 from jupyter_cache.cache.main import JupyterCacheBase
 
-import seqbook.checkpoint
+import seqbook.training.checkpoint
 from seqbook.numerics import PINNED_ENV, execution_key
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ def cache_hash(notebook, tmp_path):
 
 def test_execution_key_names_library_torch_and_numerics():
     key = execution_key()
-    assert key["library"] == seqbook.checkpoint.library_fingerprint()
+    assert key["library"] == seqbook.training.checkpoint.library_fingerprint()
     assert set(key["numerics"]) == set(PINNED_ENV)
 
 
@@ -34,7 +34,7 @@ def test_changing_the_library_changes_the_cache_hash(tmp_path, monkeypatch):
     plain = cache_hash(notebook, tmp_path)
     first = cache_hash(ext.stamp(notebook), tmp_path)
     assert first != plain and cache_hash(ext.stamp(notebook), tmp_path) == first
-    monkeypatch.setattr(seqbook.checkpoint, "library_fingerprint", lambda: "0" * 40)
+    monkeypatch.setattr(seqbook.training.checkpoint, "library_fingerprint", lambda: "0" * 40)
     assert cache_hash(ext.stamp(notebook), tmp_path) != first
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     assert cache_hash(ext.stamp(notebook), tmp_path) != first

@@ -1,10 +1,16 @@
-"""seqbook.kernel_regression：Nadaraya-Watson 核回归。"""
+"""seqbook.models.regression：Nadaraya-Watson 核回归。"""
 import pytest
 import torch
 
-from seqbook.kernel_regression import (NWKernelRegression, average_pooling, gaussian_kernel_weights,
-                                       kernel_target, leave_one_out, make_kernel_data, nadaraya_watson,
-                                       train_kernel_regression)
+from seqbook.data.synthetic import kernel_target, make_kernel_data
+from seqbook.models.regression import (
+    NWKernelRegression,
+    average_pooling,
+    gaussian_kernel_weights,
+    leave_one_out,
+    nadaraya_watson,
+)
+from seqbook.training.regression import train_kernel_regression
 
 
 def _data():

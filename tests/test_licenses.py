@@ -1,8 +1,8 @@
 """许可：代码与正文的许可证文件，以及列出每个数据集许可与来源的附录页。"""
 import pathlib
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 import seqbook

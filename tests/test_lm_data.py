@@ -1,9 +1,14 @@
-"""seqbook.lm_data：训练/验证划分与两种小批量迭代器。"""
+"""seqbook.data.lm_data：训练/验证划分与两种小批量迭代器。"""
 import pytest
 import torch
 
-from seqbook.lm_data import (SeqDataLoader, load_data_time_machine, seq_data_iter_random,
-                             seq_data_iter_sequential, split_corpus)
+from seqbook.data.lm_data import (
+    SeqDataLoader,
+    load_data_time_machine,
+    seq_data_iter_random,
+    seq_data_iter_sequential,
+    split_corpus,
+)
 
 CORPUS = list(range(100, 1100))  # 每个词元的值互不相同，便于定位
 
@@ -74,7 +79,9 @@ def test_loader_seed_is_reproducible():
     (0, 5, "batch_size"), (-1, 5, "batch_size"), (2, 0, "num_steps"), (2.0, 5, "batch_size"),
     (200, 5, "放不下"), (2, 600, "放不下")])
 def test_bad_sizes_raise_immediately(fn, batch_size, num_steps, match):
-    with pytest.raises(ValueError, match=match):
+    # 类型不对（2.0 不是整数）抛出 TypeError，值不对抛出 ValueError
+    error = TypeError if isinstance(batch_size, float) else ValueError
+    with pytest.raises(error, match=match):
         fn(CORPUS, batch_size, num_steps)  # 调用时就报错，不必等到迭代
 
 
@@ -107,7 +114,7 @@ def test_load_data_time_machine_split():
 
 
 def test_ngram_perplexity_uniform_and_deterministic():
-    from seqbook.lm_data import ngram_perplexity
+    from seqbook.data.lm_data import ngram_perplexity
     # 训练集里每个词元出现一样多次：一元语法就是均匀分布，困惑度等于词表大小
     assert abs(ngram_perplexity([0, 1, 2, 3] * 50, [3, 2, 1, 0], 1, 4, alpha=1.0) - 4) < 1e-9
     # 确定性的周期序列：二元语法几乎完全确定

@@ -1,15 +1,22 @@
-"""seqbook.lm_train：困惑度、梯度裁剪、预测、训练循环。"""
+"""seqbook.training.lm：困惑度、梯度裁剪、预测、训练循环。"""
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from seqbook.lm_data import SeqDataLoader
-from seqbook.lm_train import (detach_state, evaluate_perplexity, grad_clipping, perplexity, predict,
-                              train_epoch, train_lm)
-from seqbook.rnn import RNNLMScratch, RNNModel
-from seqbook.text import Vocab
+from seqbook.data.lm_data import SeqDataLoader
+from seqbook.data.text import Vocab
+from seqbook.inference.lm import predict
+from seqbook.models.rnn import RNNLMScratch, RNNModel
+from seqbook.training.lm import (
+    detach_state,
+    evaluate_perplexity,
+    grad_clipping,
+    perplexity,
+    train_epoch,
+    train_lm,
+)
 
 
 def test_uniform_model_perplexity_is_vocab_size():

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import seqbook
-from seqbook import mt_data
+from seqbook.data import mt_data
 
 
 @pytest.fixture(scope="module")

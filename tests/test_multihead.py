@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from seqbook.multihead import MultiHeadAttention, attention_valid_lens
+from seqbook.models.multihead import MultiHeadAttention, attention_valid_lens
 
 
 def _copy_to_torch(mha, bias):

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

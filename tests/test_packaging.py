@@ -1,8 +1,8 @@
 """安装文件彼此一致：conda 与 pip 两条路径装出同一组依赖。"""
 import pathlib
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

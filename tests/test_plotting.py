@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import seqbook
-from seqbook import plotting
+from seqbook.display import plotting
 
 
 def render_without_missing_glyphs(fig, fmt):

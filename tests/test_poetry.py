@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from seqbook import data, poetry
-from seqbook.poetry import Poem
+from seqbook.data import datasets, poetry
+from seqbook.data.poetry import Poem
 
 TANG = {
     "poet.tang.0.json": [
@@ -35,8 +35,8 @@ def toy_poetry(tmp_path, monkeypatch):
             body = json.dumps(records, ensure_ascii=False).encode()
             (root / sub / name).write_bytes(body)
             manifest.append(f"{hashlib.sha1(body).hexdigest()}  {sub}/{name}")
-    info = data._folder_dataset("chinese-poetry", "http://127.0.0.1:9/", "\n".join(manifest), {}, "")
-    monkeypatch.setitem(data.DATASETS, "chinese-poetry", info)
+    info = datasets._folder_dataset("chinese-poetry", "http://127.0.0.1:9/", "\n".join(manifest), {}, "")
+    monkeypatch.setitem(datasets.DATASETS, "chinese-poetry", info)
     monkeypatch.setenv("SEQBOOK_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path / "cache"))
 

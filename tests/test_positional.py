@@ -4,7 +4,11 @@ import math
 import pytest
 import torch
 
-from seqbook.positional import PositionalEncoding, relative_shift_matrix, sinusoidal_encoding
+from seqbook.models.positional import (
+    PositionalEncoding,
+    relative_shift_matrix,
+    sinusoidal_encoding,
+)
 
 
 def test_values_and_formula():

@@ -1,10 +1,10 @@
-"""seqbook.rnn：从零实现的 RNN 与 nn.RNN 一致；RNNModel 的各种循环层。"""
+"""seqbook.models.rnn：从零实现的 RNN 与 nn.RNN 一致；RNNModel 的各种循环层。"""
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqbook.rnn import RNNLMScratch, RNNModel, RNNScratch
+from seqbook.models.rnn import RNNLMScratch, RNNModel, RNNScratch
 
 
 def _copy_to_nn_rnn(scratch):

@@ -4,7 +4,7 @@ import itertools
 import pytest
 import torch
 
-from seqbook import sampling
+from seqbook.inference import sampling
 
 
 def brute_force_nucleus(probs, p):

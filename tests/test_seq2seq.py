@@ -132,9 +132,11 @@ def test_sequence_mask_and_decoder_inputs():
 
 
 def test_bad_arguments():
-    for bad in (0, -3, 1.5):
+    for bad in (0, -3):
         with pytest.raises(ValueError, match="num_hiddens"):
             seqbook.Seq2SeqEncoder(10, 4, bad)
+    with pytest.raises(TypeError, match="num_hiddens"):  # 类型不对：TypeError
+        seqbook.Seq2SeqEncoder(10, 4, 1.5)
     model = _model()
     with pytest.raises(TypeError, match="X"):
         model.encoder(torch.zeros(2, 3), None)
@@ -170,13 +172,13 @@ def test_train_seq2seq_learns(tiny_data):
 
 def test_train_seq2seq_label_smoothing_and_warmup(tiny_data, monkeypatch):
     seen = []
-    real = seqbook.seq2seq.masked_cross_entropy
+    real = seqbook.training.seq2seq.masked_cross_entropy
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("label_smoothing"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(seqbook.seq2seq, "masked_cross_entropy", spy)
+    monkeypatch.setattr(seqbook.training.seq2seq, "masked_cross_entropy", spy)
     lrs = []
     real_step = torch.optim.Adam.step
 

@@ -1,10 +1,12 @@
-"""seqbook.sequence：正弦数据、滑动窗口、k 步预测。"""
+"""seqbook.data.synthetic：正弦数据、滑动窗口、k 步预测。"""
 import pytest
 import torch
 from torch import nn
 
-from seqbook.sequence import (get_mlp, k_step_predictions, make_windows, multistep_predict,
-                              sine_data, train_regressor)
+from seqbook.data.synthetic import make_windows, sine_data
+from seqbook.inference.forecast import k_step_predictions, multistep_predict
+from seqbook.models.regression import get_mlp
+from seqbook.training.regression import train_regressor
 
 
 def test_sine_data_shape_and_noise():

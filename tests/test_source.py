@@ -18,7 +18,7 @@ def test_show_source_of_class_and_method():
     assert seqbook.show_source(seqbook.Vocab).code.startswith("class Vocab")
     method = seqbook.show_source(seqbook.Vocab.to_tokens)
     assert method.code.startswith("def to_tokens")  # 方法的缩进已去掉
-    assert "seqbook.text.Vocab.to_tokens" in repr(method)
+    assert "seqbook.data.text.Vocab.to_tokens" in repr(method)
 
 
 def test_show_source_bad_input():

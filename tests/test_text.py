@@ -1,8 +1,14 @@
-"""seqbook.text：词元化、词表、《时间机器》语料库。"""
+"""seqbook.data.text：词元化、词表、《时间机器》语料库。"""
 import pytest
 
 import seqbook
-from seqbook.text import Vocab, count_corpus, load_corpus_time_machine, preprocess_line, tokenize
+from seqbook.data.text import (
+    Vocab,
+    count_corpus,
+    load_corpus_time_machine,
+    preprocess_line,
+    tokenize,
+)
 
 
 def test_tokenize_word_and_char():

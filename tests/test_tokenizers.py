@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from seqbook.tokenizers import BPETokenizer, CharTokenizer, load_tokenizer, pre_tokenize
+from seqbook.data.bpe import BPETokenizer
+from seqbook.data.tokenizers import CharTokenizer, load_tokenizer, pre_tokenize
 
 POEMS = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。",
          "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。",
@@ -71,7 +72,7 @@ def test_bpe_stops_when_no_pair_repeats():
 
 def test_merges_applied_in_training_order(bpe):
     """encode 的结果等于对基础符号依次应用每一条合并。"""
-    from seqbook.tokenizers import _merge_ids
+    from seqbook.data.bpe import _merge_ids
     first = bpe.char_offset + len(bpe.chars)
     for text in POEMS[:5] + ["明月明月明月光"]:
         for chunk in pre_tokenize(text):
@@ -83,7 +84,7 @@ def test_merges_applied_in_training_order(bpe):
 
 def test_training_segmentation_equals_encode():
     """训练结束时块的切分与 encode 的结果一致（训练与编码用同样的合并规则）。"""
-    from seqbook.tokenizers import _learn_merges
+    from seqbook.data.bpe import _learn_merges
     tok0 = BPETokenizer.train(POEMS, num_merges=0)
     chunks = sorted({c for t in POEMS for c in pre_tokenize(t)})
     words = [tok0._base_ids(c) for c in chunks]

@@ -3,9 +3,14 @@
 import pytest
 import torch
 
-from seqbook.transformer import (PositionWiseFFN, TransformerDecoderState, TransformerEncoder,
-                                 keep_attention_weights, make_transformer, warmup_lr_lambda,
-                                 warmup_scheduler)
+from seqbook.models.transformer import (
+    PositionWiseFFN,
+    TransformerDecoderState,
+    TransformerEncoder,
+    keep_attention_weights,
+    make_transformer,
+)
+from seqbook.training.schedule import warmup_lr_lambda, warmup_scheduler
 
 SRC_V, TGT_V = 11, 13
 

@@ -21,7 +21,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangl
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "lib"))
-from seqbook.plotting import use_cjk_font  # noqa: E402
+from seqbook.display.plotting import use_cjk_font  # noqa: E402
 
 # ---------------------------------------------------------------- 统一的样式
 UNIT = 0.5          # 一个坐标单位 = 0.5 英寸

@@ -1,5 +1,7 @@
 """参数检查的小工具（库内部使用）：类型不对抛出 ``TypeError``，值不对抛出 ``ValueError``，
-错误信息是中文，并写明参数名、期望什么、实际得到什么。"""
+错误信息是中文，并写明参数名、期望什么、实际得到什么。
+"""
+
 import collections.abc
 import operator
 
@@ -36,3 +38,12 @@ def check_sized(obj, name, what="列表"):
     if isinstance(obj, (str, bytes)) or not isinstance(obj, collections.abc.Sequence):
         raise TypeError(f"{name} 应为{what}（list 或 tuple），实际得到 {type(obj).__name__}；"
                         f"生成器或迭代器请先用 list(...) 转成列表")
+
+
+def check_positive_int(value, name):
+    """``value`` 应为正整数（``True``/``False`` 不算整数）。返回 ``value``。"""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} 应为正整数，实际得到 {type(value).__name__} 类型的 {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} 应为正整数，实际得到 {value}")
+    return value

@@ -8,6 +8,7 @@ PyTorch 在 CPU 上按本机支持的指令集挑选内核：支持 AVX-512 的 
 命令行：``python -m seqbook.numerics install-kernel`` 注册内核；``python -m seqbook.numerics``
 打印当前进程的状态。
 """
+
 import os
 import sys
 
@@ -69,7 +70,8 @@ def training_fingerprint(steps=40, seed=0):
 
     import torch
     from torch import nn
-    from .transformer import make_transformer
+
+    from .models.transformer import make_transformer
     torch.manual_seed(seed)
     vocab = 50
     transformer = make_transformer(vocab, vocab, num_hiddens=64, ffn_num_hiddens=128,
@@ -101,7 +103,7 @@ def execution_key():
     """
     import torch
 
-    from .checkpoint import library_fingerprint
+    from .training.checkpoint import library_fingerprint
     return {"library": library_fingerprint(), "torch": torch.__version__,
             "numerics": {k: os.environ.get(k) for k in sorted(PINNED_ENV)}}
 

@@ -1,4 +1,5 @@
 """设备选择、随机种子、计时与指标累加：每个训练循环都会用到的小工具。"""
+
 import os
 import random
 import time
