@@ -47,3 +47,47 @@ def check_positive_int(value, name):
     if value <= 0:
         raise ValueError(f"{name} 应为正整数，实际得到 {value}")
     return value
+
+
+def check_tokens(X, name="X"):
+    """``X`` 应为 ``(batch_size, num_steps)`` 的整数张量（词元索引）。"""
+    if not torch.is_tensor(X):
+        raise TypeError(f"{name} 应为 (batch_size, num_steps) 的整数张量（词元索引），"
+                        f"实际得到 {type(X).__name__}")
+    if X.is_floating_point() or X.is_complex() or X.dtype == torch.bool:
+        raise TypeError(f"{name} 应为整数张量（词元索引），实际 dtype 为 {X.dtype}")
+    if X.dim() != 2:
+        raise ValueError(f"{name} 的形状应为 (batch_size, num_steps)，实际为 {tuple(X.shape)}")
+
+
+def check_tensor(t, name, dim=None):
+    """``t`` 应为张量；给出 ``dim`` 时还要求维数（整数或整数的元组）相符。"""
+    if not torch.is_tensor(t):
+        raise TypeError(f"{name} 应为张量，实际得到 {type(t).__name__}")
+    dims = (dim,) if isinstance(dim, int) else dim
+    if dims is not None and t.dim() not in dims:
+        raise ValueError(f"{name} 应为 {' 或 '.join(map(str, dims))} 维张量，"
+                         f"实际形状 {tuple(t.shape)}")
+
+
+def check_probability(p, name, low_open=False, high_open=False):
+    """``p`` 应为 [0, 1] 内的实数（``low_open``/``high_open`` 为真时不含端点）。返回 ``float``。"""
+    if isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise TypeError(f"{name} 应为 0 到 1 之间的数，实际得到 {type(p).__name__}")
+    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+    if not ((0 < p if low_open else 0 <= p) and (p < 1 if high_open else p <= 1)):
+        raise ValueError(f"{name} 应在 {lo}0, 1{hi} 之内，实际得到 {p}")
+    return float(p)
+
+
+def check_device(device, name="device"):
+    """``device`` 应为 ``None``、字符串或 ``torch.device``。返回 ``torch.device`` 或 ``None``。"""
+    if device is None or isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(f"{name} 应为 torch.device、'cpu'/'cuda' 这样的字符串或 None，"
+                        f"实际得到 {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"{name} 不是合法的设备名：{device!r}（例如 'cpu'、'cuda:0'）") from None
