@@ -19,7 +19,7 @@ from seqbook.models.recurrent import (
     GRUScratch,
     LSTMScratch,
 )
-from seqbook.models.rnn import RecurrentLMScratch
+from seqbook.models.rnn import RNNLMScratch, RNNModel
 from seqbook.training.fill_blank import (
     evaluate_fill_blank,
     mask_tokens,
@@ -264,7 +264,7 @@ def test_prefix_perplexity():
 def test_recurrent_lm_scratch(rnn):
     """语言模型外壳：形状、状态可以接着用，并能被第 1 章的训练函数训练（困惑度下降）。"""
     torch.manual_seed(0)
-    net = RecurrentLMScratch(rnn, 6)
+    net = RNNLMScratch(6, rnn=rnn)
     X = torch.randint(0, 6, (2, 4))
     logits, state = net(X, net.begin_state(2))
     assert logits.shape == (2, 4, 6)
@@ -276,7 +276,7 @@ def test_recurrent_lm_scratch(rnn):
 
 def test_recurrent_lm_scratch_trains_with_chapter1_loop():
     torch.manual_seed(0)
-    net = RecurrentLMScratch(GRUScratch(6, 16), 6)
+    net = RNNLMScratch(6, rnn=GRUScratch(6, 16))
     corpus = [i % 6 for i in range(121)]  # 周期序列：完全可以预测
     loader = seqbook.SeqDataLoader(corpus, 4, 6, seed=0)
     opt = torch.optim.Adam(net.parameters(), lr=0.05)
@@ -286,11 +286,32 @@ def test_recurrent_lm_scratch_trains_with_chapter1_loop():
 
 def test_recurrent_lm_scratch_bad_args():
     with pytest.raises(TypeError, match="RNNModel"):
-        RecurrentLMScratch(nn.GRU(6, 5), 6)
+        RNNLMScratch(6, rnn=nn.GRU(6, 5))
     with pytest.raises(ValueError, match="num_inputs"):
-        RecurrentLMScratch(GRUScratch(5, 5), 6)
+        RNNLMScratch(6, rnn=GRUScratch(5, 5))
     with pytest.raises(ValueError, match="vocab_size"):
-        RecurrentLMScratch(GRUScratch(5, 5), 0)
+        RNNLMScratch(0, rnn=GRUScratch(5, 5))
+    with pytest.raises(TypeError, match="num_hiddens 与 rnn"):
+        RNNLMScratch(6)
+    with pytest.raises(TypeError, match="num_hiddens 与 rnn"):
+        RNNLMScratch(6, 5, rnn=GRUScratch(6, 5))
+
+
+@pytest.mark.parametrize("mode", ["rnn", "gru", "lstm"])
+def test_rnn_model_wraps_scratch_layers(mode):
+    """RNNModel 包装从零实现的循环层，与包装同样参数的 torch 层给出相同的 logits。"""
+    torch.manual_seed(0)
+    layer = TORCH[mode](4, 8, num_layers=2, bidirectional=True, batch_first=True)
+    scratch = BiRNNScratch(4, 8, num_layers=2, mode=mode).copy_from_torch(layer)
+    net, net_scratch = RNNModel(layer, 9), RNNModel(scratch, 9)
+    net_scratch.load_state_dict({k: v for k, v in net.state_dict().items()
+                                 if not k.startswith("rnn.")}, strict=False)
+    X = torch.randint(0, 9, (3, 5))
+    state, state_scratch = net.begin_state(3), net_scratch.begin_state(3)
+    assert type(state) is type(state_scratch)
+    logits, _ = net(X, state)
+    logits_scratch, _ = net_scratch(X, state_scratch)
+    assert torch.allclose(logits, logits_scratch, atol=1e-5)
 
 
 def test_mask_tokens():
@@ -391,5 +412,5 @@ def test_exported():
     for name in ["GRUScratch", "LSTMScratch", "DeepRNNScratch", "BiRNNScratch", "GRUCellScratch",
                  "LSTMCellScratch", "RNNCellScratch", "run_cell", "prefix_perplexity", "mask_tokens",
                  "train_fill_blank", "evaluate_fill_blank",
-                 "RecurrentLMScratch", "RecurrentScratch"]:
+                 "RNNLMScratch", "RecurrentScratch"]:
         assert callable(getattr(seqbook, name))

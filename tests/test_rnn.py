@@ -98,3 +98,21 @@ def test_rnn_model_bad_arguments():
         RNNModel(nn.Linear(4, 8), 10)
     with pytest.raises(ValueError, match="vocab_size"):
         RNNModel(nn.RNN(4, 8, batch_first=True), 0)
+    with pytest.raises(TypeError, match="rnn_layer"):
+        RNNModel("gru", 10)
+    with pytest.raises(TypeError, match="vocab_size"):
+        RNNModel(nn.RNN(4, 8, batch_first=True), 10.0)
+
+
+def test_rnn_model_wraps_rnn_scratch():
+    net = RNNModel(RNNScratch(4, 8), 10)
+    state = net.begin_state(2)
+    logits, state = net(torch.randint(0, 10, (2, 5)), state)
+    assert logits.shape == (2, 5, 10) and state.shape == (2, 8)
+
+
+def test_rnn_lm_scratch_with_given_rnn():
+    net = RNNLMScratch(10, rnn=RNNScratch(10, 16))
+    logits, state = net(torch.randint(0, 10, (2, 7)), net.begin_state(2))
+    assert logits.shape == (2, 7, 10) and state.shape == (2, 16)
+    assert isinstance(net.output, nn.Linear)

@@ -144,7 +144,7 @@ from .models.regression import (
     leave_one_out,
     nadaraya_watson,
 )
-from .models.rnn import RecurrentLMScratch, RNNLMScratch, RNNModel, RNNScratch
+from .models.rnn import RNNLMScratch, RNNModel, RNNScratch
 from .models.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder, build_seq2seq
 from .models.transformer import (
     PositionWiseFFN,

@@ -68,7 +68,7 @@ def lm_cases():
     out["gru_adam"] = {"train_ppl": floats(r.train_ppl), "val_ppl": floats(r.val_ppl),
                        "params": params_digest(net)}
     seqbook.set_seed(0)
-    net = seqbook.RecurrentLMScratch(seqbook.LSTMScratch(len(vocab), 32), len(vocab))
+    net = seqbook.RNNLMScratch(len(vocab), rnn=seqbook.LSTMScratch(len(vocab), 32))
     r = seqbook.train_lm(net, train_iter, val_iter, 1.0, 1, torch.device("cpu"), plot=False)
     out["lstm_scratch"] = {"train_ppl": floats(r.train_ppl), "val_ppl": floats(r.val_ppl),
                            "params": params_digest(net)}
