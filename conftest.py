@@ -84,6 +84,8 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_collect_file(file_path, parent):
     opt = parent.config.option
     if (opt.nbval or opt.nbval_lax) and file_path.suffix == ".md" and is_myst_notebook(file_path):
+        if parent.config.getoption("fill_book_cache") and is_cached_for_book(file_path):
+            return None  # make book：缓存里已有这个笔记本（当前的库与设置下）的执行结果
         return MystNotebookFile.from_parent(parent, path=file_path)
     return None
 
@@ -236,10 +238,143 @@ def pytest_runtest_makereport(item, call):
     if call.when != "call" or not isinstance(notebook, MystNotebookFile):
         return
     notebook.cell_passed[item.name] = report.passed
+    notebook.seconds = getattr(notebook, "seconds", 0.0) + report.duration
     if len(notebook.cell_passed) < len(notebook.cell_items) or not all(notebook.cell_passed.values()):
         return
-    problems = check_prose_numbers(notebook.nb.cells, [c.test_outputs for c in notebook.cell_items])
+    outputs = [c.test_outputs for c in notebook.cell_items]
+    problems = check_prose_numbers(notebook.nb.cells, outputs)
+    if not problems:
+        store_for_book(notebook.path, notebook.nb, outputs, notebook.seconds)
     if problems:
         report.outcome = "failed"
         report.longrepr = (f"{notebook.path.name}：正文中的数字与运行结果不一致（{len(problems)} 处）\n"
                            + "\n".join("  - " + p for p in problems))
+
+
+# ---------------------------------------------------------------------------
+# 一次执行，两处使用（issue 11）
+#
+# nbval 执行完一个笔记本、全部单元通过且正文数字检查通过后，把执行结果写进 Jupyter Book 的
+# 执行缓存（jupyter-cache，``_build/.jupyter_cache``）。缓存的键与 myst-nb 查找时相同：代码
+# 单元 + ``kernelspec``（其中有 book/_ext/seqbook_cache.py 写入的执行键：库源代码、PyTorch
+# 版本、数值设置）。于是先 ``make test`` 再 ``make book`` 时，构建直接用这些输出，不再执行。
+# ``make book`` 自己也先用 pytest 在两个进程里执行缓存里还没有的笔记本（``--fill-book-cache``：
+# 只收集没有缓存的笔记本），再构建。
+#
+# nbval 不处理 ``update_display_data``（训练曲线用显示句柄原地更新），这里把更新应用到
+# 对应的输出上，缓存里存的是每张图的最终状态，与 Jupyter 中看到的一样。
+# ---------------------------------------------------------------------------
+
+BOOK_CACHE = pathlib.Path(__file__).resolve().parent / "_build" / ".jupyter_cache"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fill-book-cache", action="store_true",
+                     help="只执行 Jupyter Book 执行缓存中还没有的笔记本（make book 使用）")
+
+
+def _stamped(nb):
+    """笔记本的副本，kernelspec 里写上执行键（与构建时 seqbook_cache 扩展的做法相同）。"""
+    import copy
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "seqbook_cache", pathlib.Path(__file__).resolve().parent / "book" / "_ext" / "seqbook_cache.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.stamp(copy.deepcopy(nb))
+
+
+def _book_cache():
+    from jupyter_cache import get_cache
+    BOOK_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    return get_cache(str(BOOK_CACHE))
+
+
+def is_cached_for_book(path):
+    """``path`` 的笔记本（当前的库与数值设置下）是否已在执行缓存中。"""
+    if not (BOOK_CACHE / "global.db").exists():
+        return False
+    try:
+        _book_cache().match_cache_notebook(_stamped(jupytext.read(path)))
+        return True
+    except KeyError:
+        return False
+
+
+class _DisplayUpdates:
+    """记录带 display_id 的输出，收到 update_display_data 时原地更新它。"""
+
+    def __init__(self):
+        self.targets = {}  # display_id -> (输出列表, 下标)
+
+    def see(self, msg, outs):
+        content, kind = msg["content"], msg["msg_type"]
+        display_id = (content.get("transient") or {}).get("display_id")
+        if kind == "display_data" and display_id and outs is not None:
+            self.targets[display_id] = (outs, len(outs))  # nbval 随后把它追加到 outs 末尾
+            return False
+        if kind == "update_display_data":
+            target = self.targets.get(display_id)
+            if target is not None and target[1] < len(target[0]):
+                out = target[0][target[1]]
+                out["data"], out["metadata"] = content["data"], content.get("metadata", {})
+            return True  # 已处理，不交给 nbval（它会打印 unhandled iopub msg）
+        return False
+
+
+def _install_display_updates(notebook):
+    if getattr(notebook, "_display_updates", None) is not None:
+        return
+    notebook._display_updates = updates = _DisplayUpdates()
+    notebook._running = None
+    original = notebook.get_kernel_message
+
+    def get_kernel_message(timeout=None, stream="iopub"):
+        while True:
+            msg = original(timeout=timeout, stream=stream)
+            running = notebook._running
+            outs = getattr(running, "test_outputs", None) if running is not None else None
+            if stream != "iopub" or not updates.see(msg, outs):
+                return msg
+
+    notebook.get_kernel_message = get_kernel_message
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    notebook = getattr(item, "parent", None)
+    if isinstance(notebook, MystNotebookFile):
+        _install_display_updates(notebook)
+        notebook._running = item
+    yield
+
+
+def executed_notebook(nb, outputs):
+    """把 nbval 收集的每个代码单元的输出放回笔记本，得到执行过的笔记本（已写上执行键）。"""
+    import nbformat
+
+    executed = _stamped(nb)
+    code_cells = [c for c in executed.cells if c.cell_type == "code"]
+    for count, (cell, outs) in enumerate(zip(code_cells, outputs), start=1):
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in (outs or [])]
+        cell.execution_count = count
+        for out in cell.outputs:
+            if out.output_type == "execute_result":
+                out.execution_count = count
+    return executed
+
+
+def store_for_book(path, nb, outputs, seconds):
+    """把执行过的笔记本存进 Jupyter Book 的执行缓存（多个进程同时写时加文件锁）。"""
+    import fcntl
+
+    from jupyter_cache.base import CacheBundleIn
+
+    executed = executed_notebook(nb, outputs)
+    BOOK_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with open(BOOK_CACHE.parent / ".jupyter_cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _book_cache().cache_notebook_bundle(
+            CacheBundleIn(executed, str(path), data={"execution_seconds": seconds}),
+            check_validity=False, overwrite=True)
