@@ -1,11 +1,25 @@
-"""在笔记本和构建出的书中展示库里的源代码：章节展示的就是经过测试的那份代码。"""
+"""在笔记本和构建出的书中展示库里的源代码：章节展示的就是经过测试的那份代码。
 
+:func:`show_source` 默认略去文档字符串和参数检查（只检验参数、出错就抛异常的语句），
+让读者看到承载想法的几行；略去之处留一行注释，完整的源代码折叠在下面，点开即见。
+"""
+
+import ast
+import html
 import inspect
+import re
 import textwrap
+
+GUARD_NOTE = "# …（参数检查从略）"
+_CHECK_NAME = re.compile(r"^_?check(_\w+)?$|^_?validate\w*$")
+_REGION = re.compile(r"^\s*#\s*region\s+(?P<name>[\w.-]+)\s*$")
+_END_REGION = re.compile(r"^\s*#\s*endregion\b")
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS = (*_FUNCS, ast.ClassDef)
 
 
 def get_source(obj):
-    """返回函数、类或方法的源代码（字符串）。"""
+    """返回函数、类或方法的源代码（字符串，已去掉整体缩进）。"""
     if isinstance(obj, str):
         raise TypeError("show_source 需要一个函数、类或方法对象，而不是字符串；"
                         "例如 show_source(seqbook.Vocab)")
@@ -15,26 +29,265 @@ def get_source(obj):
         raise TypeError(f"无法取得 {obj!r} 的源代码：{e}") from None
 
 
-class _Source:
-    """一段带语法高亮的 Python 源代码；在 Jupyter 和 Jupyter Book 里都以高亮形式显示。"""
+# ---------------------------------------------------------------- 找出要略去的语句
+def _call_name(node):
+    """``f(...)`` / ``obj.f(...)`` 的函数名 ``f``；不是调用时为 None。"""
+    if not isinstance(node, ast.Call):
+        return None
+    f = node.func
+    if isinstance(f, ast.Name):
+        return f.id
+    return f.attr if isinstance(f, ast.Attribute) else None
 
-    def __init__(self, code, title):
+
+def _is_check_call(node):
+    name = _call_name(node)
+    return bool(name and _CHECK_NAME.match(name))
+
+
+def _is_raise(stmt):
+    """``raise TypeError(...)`` 或 ``raise ValueError(...)``：参数不对。其他异常
+    （数据损坏、``NotImplementedError`` 等）说的是库的行为，照常展示。"""
+    if not isinstance(stmt, ast.Raise):
+        return False
+    exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+    return isinstance(exc, ast.Name) and exc.id in ("TypeError", "ValueError")
+
+
+def _is_guard(stmt):
+    """只检验参数的语句：去掉它，函数对合法输入的行为不变。"""
+    if _is_raise(stmt):
+        return True
+    if isinstance(stmt, ast.Expr):  # check_positive_int(n, "n")、self._check_x(X)
+        return _is_check_call(stmt.value)
+    if isinstance(stmt, ast.Assign) and _is_check_call(stmt.value):
+        # x = check_index(x, "x")：检查并规范化同一个变量
+        args = stmt.value.args
+        targets = [ast.unparse(t) for t in stmt.targets]
+        return bool(args) and targets == [ast.unparse(args[0])]
+    if isinstance(stmt, ast.If):
+        # if 条件: [准备错误信息的赋值……] raise ...；elif/else 也只含检查
+        body = stmt.body
+        simple = (ast.Assign, ast.Expr)
+        ok = _is_guard(body[-1]) and all(
+            _is_guard(s) or isinstance(s, simple) for s in body[:-1])
+        return ok and all(_is_guard(s) for s in stmt.orelse)
+    if isinstance(stmt, ast.For) and not stmt.orelse:  # 对若干参数逐个检查
+        return all(_is_guard(s) for s in stmt.body)
+    return False
+
+
+def _docstring(node):
+    body = getattr(node, "body", None)
+    if (isinstance(node, (ast.Module, *_DEFS))
+            and body and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        return body[0]
+    return None
+
+
+def _start(node):
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _omissions(tree, lines, strip, members):
+    """要略去的行：``[(首行, 末行, 注释或 None)]``，行号从 1 开始。"""
+    cuts = []
+    if members is not None:  # 只展示类的这几个方法
+        cls = tree.body[0]
+        run = []
+        for stmt in cls.body + [None]:
+            if isinstance(stmt, _DEFS) and stmt.name not in members:
+                run.append(stmt)
+                continue
+            if run:
+                names = "、".join(s.name for s in run)
+                note = f"# …（从略：{names}）"
+                cuts.append((_start(run[0]), run[-1].end_lineno, note))
+                run = []
+    if not strip:
+        return cuts
+    for node in ast.walk(tree):
+        doc = _docstring(node)
+        if doc is not None and len(node.body) > 1:  # 只有文档字符串的函数体保留它
+            cuts.append((doc.lineno, doc.end_lineno, None))
+        if isinstance(node, ast.ExceptHandler):
+            continue  # except 分支里把错误换成 TypeError/ValueError：照常展示
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for stmt in stmts:
+                is_check_def = (isinstance(stmt, _FUNCS)
+                                and _CHECK_NAME.match(stmt.name))
+                if isinstance(stmt, ast.stmt) and (is_check_def or _is_guard(stmt)):
+                    cuts.append((_start(stmt), stmt.end_lineno, GUARD_NOTE))
+        orelse = getattr(node, "orelse", None)
+        if (isinstance(node, (ast.If, ast.For, ast.While, ast.Try)) and orelse
+                and not _is_guard(node) and all(_is_guard(s) for s in orelse)):
+            # 只有检查的 else 分支：连同 else: 一行略去（elif 行已在分支的范围里）
+            first = orelse[0].lineno - 1
+            while first > node.lineno and lines[first - 1].strip() != "else:":
+                first -= 1
+            if lines[first - 1].strip() == "else:":
+                cuts.append((first, orelse[-1].end_lineno, GUARD_NOTE))
+    cuts += _helpers_of_guards(tree, cuts)
+    return cuts + _emptied_blocks(tree, cuts)
+
+
+def _emptied_blocks(tree, cuts):
+    """语句体全被略去的 for/while/with：整条语句一起略去。"""
+    dropped = {i for first, last, note in cuts if note
+               for i in range(first, last + 1)}
+    extra = []
+    for node in ast.walk(tree):
+        loop = isinstance(node, (ast.For, ast.While)) and not node.orelse
+        if loop or isinstance(node, ast.With):
+            body = [set(range(s.lineno, s.end_lineno + 1)) for s in node.body]
+            if all(lines <= dropped for lines in body):
+                extra.append((node.lineno, node.end_lineno, GUARD_NOTE))
+    return extra
+
+
+def _helpers_of_guards(tree, cuts):
+    """只为参数检查而算的变量（如 ``ok_shapes = [...]``）：用到处都已略去。"""
+    dropped = {i for first, last, note in cuts if note
+               for i in range(first, last + 1)}
+    extra = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, _FUNCS):
+            continue
+        loads = {}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                loads.setdefault(n.id, []).append(n.lineno)
+        for stmt in ast.walk(fn):
+            if not (isinstance(stmt, ast.Assign) and stmt.lineno not in dropped
+                    and all(isinstance(t, ast.Name) for t in stmt.targets)):
+                continue
+            uses = [line for t in stmt.targets for line in loads.get(t.id, [])]
+            if uses and all(line in dropped for line in uses):
+                extra.append((stmt.lineno, stmt.end_lineno, GUARD_NOTE))
+    return extra
+
+
+def _apply(lines, cuts):
+    """删去 ``cuts`` 覆盖的行；相邻的同类删除只留一行注释（缩进与被删的行相同）。"""
+    drop, note_at, note_lines = set(), {}, set()
+    for first, last, note in sorted(cuts, key=lambda c: c[:2]):
+        if any(a <= first and last <= b and (a, b) != (first, last)
+               for a, b, _ in cuts):
+            continue  # 包含在更大的删除里
+        drop.update(range(first, last + 1))
+        if note:
+            note_lines.update(range(first, last + 1))
+            note_at.setdefault(first, note)
+    out, after_doc, after_cut = [], False, False
+    for i, line in enumerate(lines, 1):
+        if i in drop:
+            note = note_at.get(i)
+            if note:
+                note = line[:len(line) - len(line.lstrip())] + note
+                if not (out and out[-1] == note):  # 相邻的几处检查只留一行注释
+                    out.append(note)
+            # 文档字符串后的空行随之删去；略去检查处的空行保留，但不连着两行空行
+            after_doc, after_cut = i not in note_lines, True
+            continue
+        if not line.strip():
+            if after_doc or (after_cut and out and not out[-1].strip()):
+                continue
+        else:
+            after_cut = False
+        after_doc = False
+        out.append(line)
+    return out
+
+
+def _region(lines, name, where):
+    """``# region 名字`` 与 ``# endregion`` 之间的行（不含这两行）。"""
+    start = next((i for i, s in enumerate(lines)
+                  if (m := _REGION.match(s)) and m["name"] == name), None)
+    if start is None:
+        found = [m["name"] for s in lines if (m := _REGION.match(s))]
+        raise ValueError(f"{where} 中没有名为 {name!r} 的区域（用 # region {name} "
+                         f"与 # endregion 标出）；已有的区域：{found or '无'}")
+    end = next((i for i in range(start + 1, len(lines))
+                if _END_REGION.match(lines[i])), len(lines))
+    return textwrap.dedent("\n".join(lines[start + 1:end])).splitlines()
+
+
+class _Source:
+    """一段带语法高亮的 Python 源代码，在 Jupyter 和 Jupyter Book 里都以高亮
+    形式显示；略去了内容时，完整的源代码折叠在下面。"""
+
+    def __init__(self, code, title, full=None, where=""):
         self.code, self.title = code, title
+        self.full = code if full is None else full  # 完整的源代码
+        self.where = where  # 如 "seqbook/models/multihead.py，第 44–150 行"
+
+    @property
+    def omitted(self):
+        return self.code != self.full
 
     def __repr__(self):
         return f"# {self.title}\n{self.code}"
 
     def _repr_markdown_(self):
-        # Jupyter 前端与 myst-nb 都把 Markdown 输出渲染成带高亮的代码块
-        return f"```python\n# {self.title}\n{self.code.rstrip()}\n```"
+        # Jupyter 前端与 myst-nb 都把 Markdown 输出渲染成带高亮的代码块；
+        # <details> 在两者中都是可以点开的折叠块
+        md = f"```python\n# {self.title}\n{self.code.rstrip()}\n```\n"
+        if self.omitted:
+            where = html.escape(self.where)
+            md += (f"\n<details><summary>完整源代码（{where}）</summary>\n\n"
+                   f"```python\n{self.full.rstrip()}\n```\n\n</details>\n")
+        return md
 
 
-def show_source(obj):
+def show_source(obj, members=None, region=None, full=False):
     """展示 ``obj`` 在 seqbook 库里的源代码，并注明它所在的模块。
 
     在笔记本最后一行写 ``show_source(seqbook.Vocab)`` 即可；返回的对象在 Jupyter
     中显示为高亮的代码块，在纯 Python 中打印为文本。
+
+    参数：
+        obj: 函数、类或方法（如 ``seqbook.MultiHeadAttention.forward``）。
+        members: 只展示类的这些方法（名字的列表），其余方法以一行注释代替。
+        region: 只展示源代码中 ``# region 名字`` 与 ``# endregion`` 之间的行。
+        full: 为 True 时原样展示；默认略去文档字符串与参数检查，略去处留一行注释
+            ``# …（参数检查从略）``，完整的源代码在下方的折叠块里。
     """
+    source = get_source(obj)
     module = getattr(obj, "__module__", None) or "?"
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
-    return _Source(get_source(obj), f"{module}.{name}")
+    title = f"{module}.{name}"
+    if members is not None:
+        if isinstance(members, str):
+            members = [members]
+        if not inspect.isclass(obj):
+            raise TypeError(f"members 只用于类，{title} 不是类")
+        missing = [m for m in members if m not in vars(obj)]
+        if missing:
+            raise ValueError(f"{title} 中没有这些成员：{missing}")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    cuts = _omissions(tree, lines, not full, members)
+    shown = _apply(lines, cuts)
+    if region is not None:
+        shown = _region(shown, region, title)
+        title += f"（{region}）"
+    elif not cuts and not full:
+        shown = lines
+    code = "\n".join(shown) + "\n"
+    try:
+        path = inspect.getsourcefile(obj) or ""
+        first = inspect.getsourcelines(obj)[1]
+    except (TypeError, OSError):  # pragma: no cover - get_source 已经检查过
+        path, first = "", 0
+    path = path.replace("\\", "/")
+    path = path[path.rfind("seqbook/"):] if "seqbook/" in path else path
+    where = f"{path}，第 {first}–{first + len(lines) - 1} 行"
+    if any(c[2] is None for c in cuts) and code != source:
+        title += "（文档字符串从略）"
+    return _Source(code, title, full=source, where=where)
