@@ -244,7 +244,8 @@ def pytest_runtest_makereport(item, call):
     outputs = [c.test_outputs for c in notebook.cell_items]
     problems = check_prose_numbers(notebook.nb.cells, outputs)
     if not problems:
-        store_for_book(notebook.path, notebook.nb, outputs, notebook.seconds)
+        by_cell = {_cell_index(notebook.nb, c.cell): c.test_outputs for c in notebook.cell_items}
+        store_for_book(notebook.path, notebook.nb, by_cell, notebook.seconds)
     if problems:
         report.outcome = "failed"
         report.longrepr = (f"{notebook.path.name}：正文中的数字与运行结果不一致（{len(problems)} 处）\n"
@@ -350,14 +351,18 @@ def pytest_runtest_call(item):
     yield
 
 
+def _cell_index(nb, cell):
+    return next(i for i, c in enumerate(nb.cells) if c is cell)
+
+
 def executed_notebook(nb, outputs):
-    """把 nbval 收集的每个代码单元的输出放回笔记本，得到执行过的笔记本（已写上执行键）。"""
+    """把 nbval 收集的输出（{单元下标: 输出列表}）放回笔记本，得到执行过的笔记本（已写上执行键）。"""
     import nbformat
 
     executed = _stamped(nb)
-    code_cells = [c for c in executed.cells if c.cell_type == "code"]
-    for count, (cell, outs) in enumerate(zip(code_cells, outputs), start=1):
-        cell.outputs = [nbformat.from_dict(dict(o)) for o in (outs or [])]
+    code = [(i, c) for i, c in enumerate(executed.cells) if c.cell_type == "code"]
+    for count, (index, cell) in enumerate(code, start=1):
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs.get(index) or []]
         cell.execution_count = count
         for out in cell.outputs:
             if out.output_type == "execute_result":

@@ -36,9 +36,12 @@ def _build_stamp():
 
 
 def _outputs():
+    """{单元下标: 输出}：两个代码单元是第 1 和第 3 个单元（中间是正文）。"""
     result = nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
     stream = nbformat.v4.new_output("stream", name="stdout", text="2\n")
-    return [[result], [stream]]
+    nb = jupytext.reads(NOTEBOOK, fmt="md:myst")
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    return {code[0]: [result], code[1]: [stream]}
 
 
 def test_stored_execution_is_what_the_book_build_looks_up(tmp_path, monkeypatch):
