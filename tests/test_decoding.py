@@ -130,10 +130,10 @@ def test_beam_handles_eos_and_nested_state():
 def test_bad_arguments():
     model = _gru_model()
     X, lens = _inputs(2)
-    for bad in (0, -1, 1.5):
-        with pytest.raises(ValueError, match="beam_size"):
+    for bad, exc in ((0, ValueError), (-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(exc, match="beam_size"):
             seqbook.beam_search(model, X, lens, BOS, EOS, 5, bad)
-        with pytest.raises(ValueError, match="max_len"):
+        with pytest.raises(exc, match="max_len"):
             seqbook.greedy_search(model, X, lens, BOS, EOS, bad)
     with pytest.raises(TypeError, match="model"):
         seqbook.greedy_search(model.decoder, X, lens, BOS, EOS, 5)

@@ -22,8 +22,8 @@ def test_preprocess_and_tokenize():
 def test_truncate_pad_and_build_array():
     assert seqbook.truncate_pad([1, 2, 3], 5, 0) == [1, 2, 3, 0, 0]
     assert seqbook.truncate_pad([1, 2, 3], 2, 0) == [1, 2]
-    for bad in (0, -1, 2.5):
-        with pytest.raises(ValueError, match="num_steps"):
+    for bad, exc in ((0, ValueError), (-1, ValueError), (2.5, TypeError)):
+        with pytest.raises(exc, match="num_steps"):
             seqbook.truncate_pad([1], bad, 0)
     vocab = seqbook.Vocab([["a", "b"]], reserved_tokens=mt_data.RESERVED_TOKENS)
     array, valid = seqbook.build_array([["a"], ["a", "b", "zzz"]], vocab, 3)

@@ -106,3 +106,33 @@ def check_device(device, name="device"):
     except RuntimeError:
         raise ValueError(f"{name} 不是合法的设备名：{device!r}（例如 'cpu'、"
                          "'cuda:0'）") from None
+
+
+def check_nonnegative_int(value, name):
+    """``value`` 应为非负整数（``True``/``False`` 不算整数）。返回 ``value``。"""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} 应为非负整数，实际得到 {type(value).__name__} 类型的 "
+                        f"{value!r}")
+    if value < 0:
+        raise ValueError(f"{name} 应为非负整数，实际得到 {value}")
+    return value
+
+
+def check_positive_number(value, name):
+    """``value`` 应为正的实数（整数或浮点数，``True``/``False`` 不算）。返回 ``value``。"""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} 应为正数，实际得到 {type(value).__name__} 类型的 "
+                        f"{value!r}")
+    if not value > 0:
+        raise ValueError(f"{name} 应为正数，实际得到 {value!r}")
+    return value
+
+
+def check_indices(values, name, size=None):
+    """``values`` 应为整数索引的列表、元组或集合（不能是字符串），每个都经
+    :func:`check_index` 检查。返回 ``int`` 的列表。"""
+    if isinstance(values, (str, bytes)) or not isinstance(
+            values, (list, tuple, set, frozenset, range)):
+        raise TypeError(f"{name} 应为词元索引的列表、元组或集合，实际得到 "
+                        f"{type(values).__name__}")
+    return [check_index(v, f"{name} 中的索引", size) for v in values]

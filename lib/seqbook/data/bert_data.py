@@ -21,7 +21,7 @@ import json
 import random
 import re
 
-from .._checks import check_sized
+from .._checks import check_probability, check_sized
 from .download import DataError, download_files
 
 ENTITY_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}   # PFR 词性 → 实体类别
@@ -82,10 +82,7 @@ def split_examples(examples, test_fraction=0.2, seed=0, stratify=None):
             两边的类别比例与全体相同。
     """
     check_sized(examples, "examples")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)):
-        raise TypeError(f"test_fraction 应为 (0, 1) 之内的数，实际得到 {type(test_fraction).__name__}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction 应在 (0, 1) 之内，实际得到 {test_fraction!r}")
+    check_probability(test_fraction, "test_fraction", low_open=True, high_open=True)
     if len(examples) < 2:
         raise ValueError(f"examples 至少要有 2 个样本才能划分，实际只有 {len(examples)} 个")
     groups = collections.defaultdict(list)

@@ -3,7 +3,7 @@
 import collections
 import heapq
 
-from .._checks import check_positive_int
+from .._checks import check_nonnegative_int, check_positive_int
 from .tokenizers import (
     SPECIAL_TOKENS,
     _check_chars,
@@ -46,7 +46,7 @@ class BPETokenizer(_Tokenizer):
         for r, pair in enumerate(merges):
             if (not isinstance(pair, (list, tuple)) or len(pair) != 2
                     or any(isinstance(x, bool) or not isinstance(x, int) for x in pair)):
-                raise ValueError(f"merges 的第 {r} 条应为两个整数索引，实际得到 {pair!r}")
+                raise TypeError(f"merges 的第 {r} 条应为两个整数索引，实际得到 {pair!r}")
             a, b = pair
             n = len(self.id_to_token)
             if not (len(special) <= a < n and len(special) <= b < n):
@@ -104,8 +104,8 @@ class BPETokenizer(_Tokenizer):
                                  f"{len(chars)} 个基础字符），实际得到 {vocab_size}；"
                                  "可以调大 min_frequency 减少基础字符")
             num_merges = vocab_size - base
-        elif isinstance(num_merges, bool) or not isinstance(num_merges, int) or num_merges < 0:
-            raise ValueError(f"num_merges 应为非负整数，实际得到 {num_merges!r}")
+        else:
+            check_nonnegative_int(num_merges, "num_merges")
         tok = cls(chars, (), special)
         words = [tok._base_ids(chunk) for chunk in chunk_counts]
         freqs = list(chunk_counts.values())

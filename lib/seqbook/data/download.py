@@ -37,6 +37,7 @@ import warnings
 import zipfile
 import zlib
 
+from .._checks import check_positive_number
 from .datasets import DATASETS, DatasetInfo
 
 _CHUNK = 1 << 16
@@ -108,8 +109,7 @@ def download(name, folder=None, timeout=30.0):
     ``<缓存根目录>/pinned`` 里登记的版本（没有就下载到那里）并返回它的路径。
     """
     info = _lookup(name)
-    if timeout is None or timeout <= 0:
-        raise ValueError(f"timeout 应为正数（秒），实际得到 {timeout!r}")
+    check_positive_number(timeout, "timeout")  # 秒
     folder = pathlib.Path(folder) if folder is not None else data_dir()
     return _download_file(info, folder, timeout)
 
@@ -143,8 +143,7 @@ def download_files(name, folder=None, timeout=30.0, prefix=""):
     ``<缓存根目录>/pinned/<文件夹名>/<相对路径>`` 里登记的版本。
     """
     info = _lookup(name, multi=True)
-    if timeout is None or timeout <= 0:
-        raise ValueError(f"timeout 应为正数（秒），实际得到 {timeout!r}")
+    check_positive_number(timeout, "timeout")  # 秒
     if not isinstance(prefix, str):
         raise TypeError(f"prefix 应为字符串，实际得到 {type(prefix).__name__}")
     chosen = [f for f in info.files if f.path.startswith(prefix)]

@@ -15,7 +15,12 @@ import math
 
 import torch
 
-from .._checks import check_positive_int
+from .._checks import (
+    check_index,
+    check_positive_int,
+    check_positive_number,
+    check_probability,
+)
 from .text import load_corpus_time_machine
 
 
@@ -26,10 +31,8 @@ def ngram_perplexity(train_corpus, val_corpus, n, vocab_size, alpha=1.0):
     ``alpha = 1`` 即拉普拉斯平滑。计数只来自 ``train_corpus``；对 ``val_corpus`` 中第
     ``n-1`` 个及以后的每个词元求平均负对数似然，再取指数。
     """
-    if not isinstance(n, int) or n <= 0:
-        raise ValueError(f"n 应为正整数，实际得到 {n!r}")
-    if alpha <= 0:
-        raise ValueError(f"alpha 应为正数（否则没见过的 n 元组概率为 0），实际得到 {alpha!r}")
+    check_positive_int(n, "n")
+    check_positive_number(alpha, "alpha")  # 否则没见过的 n 元组概率为 0
     if len(val_corpus) < n:
         raise ValueError(f"val_corpus 至少要有 n={n} 个词元")
     train, val = list(train_corpus), list(val_corpus)
@@ -47,8 +50,7 @@ def ngram_perplexity(train_corpus, val_corpus, n, vocab_size, alpha=1.0):
 def split_corpus(corpus, val_fraction=0.1):
     """把词元序列按位置切成训练部分和验证部分：最后 ``val_fraction`` 的词元（连续的一段）
     留作验证，不参与训练。返回 ``(train_corpus, val_corpus)``。"""
-    if not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction 应在 (0, 1) 之间，实际得到 {val_fraction!r}")
+    check_probability(val_fraction, "val_fraction", low_open=True, high_open=True)
     num_val = int(round(len(corpus) * val_fraction))
     if num_val < 2 or len(corpus) - num_val < 2:
         raise ValueError(f"语料库只有 {len(corpus)} 个词元，按 val_fraction={val_fraction} "
@@ -77,9 +79,7 @@ def _offset(num_steps, generator, offset):
     """起始偏移：``offset`` 为 None 时在 ``[0, num_steps)`` 中随机取一个。"""
     if offset is None:
         return int(torch.randint(0, num_steps, (1,), generator=generator))
-    if not isinstance(offset, int) or not 0 <= offset < num_steps:
-        raise ValueError(f"offset 应为 [0, num_steps) 中的整数，实际得到 {offset!r}")
-    return offset
+    return check_index(offset, "offset", num_steps)
 
 
 def seq_data_iter_random(corpus, batch_size, num_steps, generator=None, offset=None):

@@ -22,6 +22,7 @@ import re
 
 import torch
 
+from .._checks import check_nonnegative_int, check_positive_int
 from .download import download_extract
 from .text import Vocab
 
@@ -80,8 +81,8 @@ def read_translation_pairs(name="cmn-eng", num_examples=None):
     """
     if name not in _FILES:
         raise ValueError(f"name 应为 {list(_FILES)} 之一，实际得到 {name!r}")
-    if num_examples is not None and (not isinstance(num_examples, int) or num_examples <= 0):
-        raise ValueError(f"num_examples 应为正整数或 None，实际得到 {num_examples!r}")
+    if num_examples is not None:
+        check_positive_int(num_examples, "num_examples")
     folder, filename = _FILES[name]
     path = download_extract(name) / folder / filename
     tokenize_tgt = tokenize_chinese if name == "cmn-eng" else tokenize_english
@@ -102,8 +103,7 @@ def read_translation_pairs(name="cmn-eng", num_examples=None):
 
 def truncate_pad(line, num_steps, padding_token):
     """把一个词元（或索引）列表截断或填充到恰好 ``num_steps`` 个。"""
-    if not isinstance(num_steps, int) or num_steps <= 0:
-        raise ValueError(f"num_steps 应为正整数，实际得到 {num_steps!r}")
+    check_positive_int(num_steps, "num_steps")
     if len(line) > num_steps:
         return list(line[:num_steps])
     return list(line) + [padding_token] * (num_steps - len(line))
@@ -145,7 +145,7 @@ def split_by_source(source, target, num_test, seed=0):
     groups = collections.OrderedDict()   # 源句子 → 它的全部译文
     for src, tgt in zip(source, target):
         groups.setdefault(tuple(src), []).append(list(tgt))
-    if not isinstance(num_test, int) or not 0 <= num_test < len(groups):
+    if check_nonnegative_int(num_test, "num_test") >= len(groups):
         raise ValueError(f"num_test 应为 0 到 {len(groups) - 1} 之间的整数"
                          f"（共有 {len(groups)} 个不同的源句子），实际得到 {num_test!r}")
     keys = list(groups)
@@ -196,8 +196,7 @@ class TranslationData:
             generator: ``torch.Generator``，默认用全局随机数生成器（受 ``set_seed`` 控制）。
         形状：``X``: ``(batch_size, <=num_steps)``，``X_valid_len``: ``(batch_size,)``，``Y``、``Y_valid_len`` 同理。
         """
-        if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size 应为正整数，实际得到 {batch_size!r}")
+        check_positive_int(batch_size, "batch_size")
         n = len(self.train_pairs)
         order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
         if bucket:
@@ -241,10 +240,9 @@ def load_translation(name="cmn-eng", num_steps=12, max_tokens=10, num_test=1000,
         num_examples: 只读文件的前这么多个句对（恰好这么多），``None`` 读全部。
         seed: 划分测试集的随机种子。
     """
-    if not isinstance(num_steps, int) or num_steps <= 0:
-        raise ValueError(f"num_steps 应为正整数，实际得到 {num_steps!r}")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens <= 0):
-        raise ValueError(f"max_tokens 应为正整数或 None，实际得到 {max_tokens!r}")
+    check_positive_int(num_steps, "num_steps")
+    if max_tokens is not None:
+        check_positive_int(max_tokens, "max_tokens")
     source, target = read_translation_pairs(name, num_examples)
     if max_tokens is not None:
         keep = [i for i in range(len(source))

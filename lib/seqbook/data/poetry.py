@@ -20,7 +20,7 @@ import json
 import random
 import re
 
-from .._checks import check_sized
+from .._checks import check_probability, check_sized
 from .download import download_files
 
 CORPORA = {"tang": "quan_tang_shi/", "song": "song_ci/"}   # 语料名 → 数据集内的目录
@@ -102,10 +102,7 @@ def split_poems(poems, test_fraction=0.05, seed=0):
         seed: 随机种子；相同的输入与种子给出相同的划分（``random.Random(seed)``，与全局随机状态无关）。
     """
     check_sized(poems, "poems")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)):
-        raise TypeError(f"test_fraction 应为 (0, 1) 之内的数，实际得到 {type(test_fraction).__name__}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction 应在 (0, 1) 之内，实际得到 {test_fraction!r}")
+    check_probability(test_fraction, "test_fraction", low_open=True, high_open=True)
     if len(poems) < 2:
         raise ValueError(f"poems 至少要有 2 首才能划分，实际只有 {len(poems)} 首")
     num_test = min(max(1, round(len(poems) * test_fraction)), len(poems) - 1)

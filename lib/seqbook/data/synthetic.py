@@ -2,6 +2,8 @@
 
 import torch
 
+from .._checks import check_positive_int, check_positive_number, check_tensor
+
 
 def kernel_target(x):
     """要拟合的真实函数 ``f(x) = 2 sin(x) + x^0.8``（``x >= 0``）。"""
@@ -18,13 +20,11 @@ def make_kernel_data(n_train=50, n_test=50, noise=0.5, x_max=5.0, generator=None
         generator: ``torch.Generator``，不给时用全局随机数（由 ``set_seed`` 决定）。
     返回：``x_train (n_train,)``、``y_train (n_train,)``、``x_test (n_test,)``、``y_truth (n_test,)``。
     """
-    for name, v in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{name} 应为正整数，实际得到 {v!r}")
+    check_positive_int(n_train, "n_train")
+    check_positive_int(n_test, "n_test")
     if noise < 0:
         raise ValueError(f"noise 应为非负数，实际得到 {noise!r}")
-    if x_max <= 0:
-        raise ValueError(f"x_max 应为正数，实际得到 {x_max!r}")
+    check_positive_number(x_max, "x_max")
     x_train, _ = torch.sort(torch.rand(n_train, generator=generator) * x_max)  # (n_train,)
     y_train = kernel_target(x_train) + noise * torch.randn(n_train, generator=generator)  # (n_train,)
     x_test = torch.arange(n_test) * (x_max / n_test)  # (n_test,)
@@ -36,7 +36,7 @@ def sine_data(T=1000, noise=0.2, generator=None):
 
     返回 ``(time, x)``，形状都是 ``(T,)``。随机数来自 ``generator``（不给时用全局的）。
     """
-    if not isinstance(T, int) or T <= 1:
+    if check_positive_int(T, "T") <= 1:
         raise ValueError(f"T 应为大于 1 的整数，实际得到 {T!r}")
     if noise < 0:
         raise ValueError(f"noise 应为非负数，实际得到 {noise!r}")
@@ -51,9 +51,8 @@ def make_windows(x, tau):
     返回 ``(features, labels)``：``(T - tau, tau)`` 与 ``(T - tau, 1)``；第 ``i`` 行的特征是
     ``x[i], ..., x[i+tau-1]``，标签是 ``x[i+tau]``。
     """
-    if x.dim() != 1:
-        raise ValueError(f"x 应为一维序列，实际形状 {tuple(x.shape)}")
-    if not isinstance(tau, int) or not 0 < tau < len(x):
+    check_tensor(x, "x", 1)
+    if check_positive_int(tau, "tau") >= len(x):
         raise ValueError(f"tau 应为 1 到 len(x)-1 之间的整数，实际得到 {tau!r}")
     features = x.unfold(0, tau, 1)[:-1]  # (T - tau, tau)：所有长为 tau 的窗口，去掉最后一个
     labels = x[tau:].reshape(-1, 1)      # (T - tau, 1)

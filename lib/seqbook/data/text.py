@@ -3,6 +3,8 @@
 import collections
 import re
 
+from .._checks import check_nonnegative_int, check_positive_int
+
 
 def preprocess_line(line):
     """把一行文本规范化：非英文字母的字符（标点、数字等）一律换成空格，连续空格并成一个，
@@ -58,8 +60,7 @@ class Vocab:
     """
 
     def __init__(self, tokens=(), min_freq=0, reserved_tokens=()):
-        if not isinstance(min_freq, int) or isinstance(min_freq, bool) or min_freq < 0:
-            raise ValueError(f"min_freq 应为非负整数，实际得到 {min_freq!r}")
+        check_nonnegative_int(min_freq, "min_freq")
         reserved_tokens = list(reserved_tokens)
         if len(set(reserved_tokens)) != len(reserved_tokens):
             raise ValueError(f"reserved_tokens 中有重复的词元：{reserved_tokens}")
@@ -119,9 +120,8 @@ def load_corpus_time_machine(token="char", max_tokens=-1):
     返回：``(corpus, vocab)``：``corpus`` 是整数索引的列表（长度 ``num_tokens``），
         ``vocab`` 是在整个文本上建立的 :class:`Vocab`。
     """
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or (
-            max_tokens <= 0 and max_tokens != -1):
-        raise ValueError(f"max_tokens 应为正整数或 -1（全部），实际得到 {max_tokens!r}")
+    if max_tokens != -1 or not isinstance(max_tokens, int):  # -1 表示全部
+        check_positive_int(max_tokens, "max_tokens")
     text = " ".join(read_time_machine())
     tokens = tokenize([text], token)[0]
     vocab = Vocab(tokens)

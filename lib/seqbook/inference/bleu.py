@@ -27,18 +27,12 @@ r"""BLEU（双语评估替补）：语料级与句子级。
 import collections
 import math
 
-from .._checks import check_sized
+from .._checks import check_positive_int, check_sized
 
 
 def ngram_counts(tokens, n):
     """``tokens`` 中所有 n 元语法（元组）的计数（``collections.Counter``）。"""
     return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-
-
-def _check_tokens(tokens, name):
-    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)):
-        raise TypeError(f"{name} 应为词元列表（例如中文按字切分后的列表），"
-                        f"实际得到 {type(tokens).__name__}；字符串请先切分成词元")
 
 
 def bleu_stats(prediction, references, max_n=4):
@@ -52,13 +46,14 @@ def bleu_stats(prediction, references, max_n=4):
         ``max_n`` 的列表：各阶截断后的匹配数与预测中的 n 元语法数；``ref_len`` 是长度最接近
         预测的参考译文的长度（一样接近时取较短的）。
     """
-    _check_tokens(prediction, "prediction")
-    if isinstance(references, str) or not isinstance(references, (list, tuple)) or not references:
+    tokens = "词元列表（字符串请先切分，例如中文按字切分）"
+    check_sized(prediction, "prediction", tokens)
+    check_sized(references, "references", "参考译文的列表")
+    if not references:
         raise ValueError("references 应为非空的参考译文列表，每个参考译文是一个词元列表")
     for ref in references:
-        _check_tokens(ref, "references 中的参考译文")
-    if not isinstance(max_n, int) or max_n <= 0:
-        raise ValueError(f"max_n 应为正整数，实际得到 {max_n!r}")
+        check_sized(ref, "references 中的参考译文", tokens)
+    check_positive_int(max_n, "max_n")
     pred_len = len(prediction)
     ref_len = min((abs(len(r) - pred_len), len(r)) for r in references)[1]
     matches, totals = [], []

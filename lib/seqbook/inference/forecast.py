@@ -2,6 +2,8 @@
 
 import torch
 
+from .._checks import check_nonnegative_int, check_positive_int
+
 
 @torch.no_grad()
 def k_step_predictions(net, x, tau, ks):
@@ -11,9 +13,9 @@ def k_step_predictions(net, x, tau, ks):
     1 到 ``max(ks)`` 步预测。返回字典 ``{k: (t_idx, preds)}``：``t_idx`` 是被预测的位置
     （``x`` 的下标，形状 ``(T - tau - k + 1,)``），``preds`` 是对应的预测值。
     """
-    ks = list(ks)
-    if not ks or any(not isinstance(k, int) or k <= 0 for k in ks):
-        raise ValueError(f"ks 应为正整数的列表，实际得到 {ks!r}")
+    ks = [check_positive_int(k, "ks 中的步数") for k in ks]
+    if not ks:
+        raise ValueError("ks 应为正整数的非空列表")
     T, max_k = len(x), max(ks)
     if T - tau - max_k + 1 <= 0:
         raise ValueError(f"序列长度 {T} 不足以做 tau={tau}、k={max_k} 的预测")
@@ -33,7 +35,7 @@ def multistep_predict(net, x, tau, num_observed):
 
     返回形状 ``(T,)`` 的序列，前 ``num_observed`` 个等于 ``x``。
     """
-    if not isinstance(num_observed, int) or not tau <= num_observed <= len(x):
+    if not tau <= check_nonnegative_int(num_observed, "num_observed") <= len(x):
         raise ValueError(f"num_observed 应在 [tau, len(x)] = [{tau}, {len(x)}] 中，实际得到 {num_observed!r}")
     out = x.clone()
     for t in range(num_observed, len(x)):

@@ -6,7 +6,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_positive_int
+from .._checks import (
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_number,
+)
 
 
 def _prefix_tokens(prefix, vocab):
@@ -41,10 +45,9 @@ def predict(prefix, num_preds, net, vocab, device=None, temperature=0.0, generat
             两种方式都不会生成 ``<unk>``。
     返回：前缀加上生成部分；字符串前缀返回字符串，列表前缀返回以空格连接的字符串。
     """
-    if not isinstance(num_preds, int) or isinstance(num_preds, bool) or num_preds < 0:
-        raise ValueError(f"num_preds 应为非负整数，实际得到 {num_preds!r}")
-    if not isinstance(temperature, (int, float)) or temperature < 0:
-        raise ValueError(f"temperature 应为非负数，实际得到 {temperature!r}")
+    check_nonnegative_int(num_preds, "num_preds")
+    if isinstance(temperature, bool) or temperature != 0:  # 0 表示贪心
+        check_positive_number(temperature, "temperature")
     tokens = _prefix_tokens(prefix, vocab)
     if device is None:
         device = next(net.parameters()).device

@@ -13,11 +13,13 @@ import math
 
 import torch
 
+from .._checks import check_positive_int, check_probability, check_tensor
+
 
 def _check_logits(logits):
-    if not torch.is_tensor(logits) or not logits.is_floating_point():
-        raise TypeError(f"logits 应为浮点张量 (..., vocab_size)，实际得到 "
-                        f"{getattr(logits, 'dtype', type(logits).__name__)}")
+    check_tensor(logits, "logits")
+    if not logits.is_floating_point():
+        raise TypeError(f"logits 应为浮点张量 (..., vocab_size)，实际 dtype 为 {logits.dtype}")
     if logits.dim() == 0 or logits.shape[-1] == 0:
         raise ValueError(f"logits 的最后一维应为词表（至少 1 个词元），实际形状为 {tuple(logits.shape)}")
     if bool(torch.isnan(logits).any()):
@@ -36,15 +38,10 @@ def check_sampling_args(vocab_size, temperature=1.0, top_k=None, top_p=None):
         raise ValueError(f"temperature 应为有限的正数（趋于 0 时接近贪心；要贪心请用 greedy_next），"
                          f"实际得到 {temperature!r}")
     if top_k is not None:
-        if isinstance(top_k, bool) or not isinstance(top_k, int):
-            raise TypeError(f"top_k 应为整数或 None，实际得到 {type(top_k).__name__}")
-        if not 1 <= top_k <= vocab_size:
+        if check_positive_int(top_k, "top_k") > vocab_size:
             raise ValueError(f"top_k 应在 [1, {vocab_size}]（词表大小）之内，实际得到 {top_k}")
     if top_p is not None:
-        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)):
-            raise TypeError(f"top_p 应为 (0, 1] 内的数或 None，实际得到 {type(top_p).__name__}")
-        if not 0 < top_p <= 1:
-            raise ValueError(f"top_p 应在 (0, 1] 之内，实际得到 {top_p!r}")
+        check_probability(top_p, "top_p", low_open=True)
 
 
 def ban_tokens(logits, banned):

@@ -21,7 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_index, check_lengths
+from .._checks import (
+    check_index,
+    check_indices,
+    check_lengths,
+    check_positive_int,
+    check_tokens,
+)
 from ..models.encoder_decoder import EncoderDecoder
 
 
@@ -33,25 +39,20 @@ def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_si
     """
     if not isinstance(model, EncoderDecoder):
         raise TypeError(f"model 应为 seqbook.EncoderDecoder，实际得到 {type(model).__name__}")
-    if not torch.is_tensor(enc_X) or enc_X.dim() != 2:
-        raise TypeError("enc_X 应为 (batch_size, num_steps) 的整数张量")
+    check_tokens(enc_X, "enc_X")
     if enc_valid_lens is not None:
         check_lengths(enc_valid_lens, "enc_valid_lens")
         if enc_valid_lens.shape != enc_X.shape[:1]:
             raise ValueError(f"enc_valid_lens 的形状应为 (batch_size,)={tuple(enc_X.shape[:1])}，"
                              f"实际为 {tuple(enc_valid_lens.shape)}")
-    if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len <= 0:
-        raise ValueError(f"max_len 应为正整数，实际得到 {max_len!r}")
-    if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size <= 0:
-        raise ValueError(f"beam_size 应为正整数，实际得到 {beam_size!r}")
+    check_positive_int(max_len, "max_len")
+    check_positive_int(beam_size, "beam_size")
     sizes = _vocab_sizes(model.decoder)
     size = min(sizes.values()) if sizes else None   # 目标词表大小（看不出来时为 None）
     bos, eos = check_index(bos, "bos", size), check_index(eos, "eos", size)
     if bos == eos:
         raise ValueError(f"bos 与 eos 应为不同的词元，实际都是 {bos}")
-    if isinstance(banned, (str, bytes)) or not isinstance(banned, (list, tuple, set, frozenset, range)):
-        raise TypeError(f"banned 应为词元索引的列表或元组，实际得到 {type(banned).__name__}")
-    banned = sorted({bos} | {check_index(t, "banned 中的词元索引", size) for t in banned})
+    banned = sorted({bos, *check_indices(banned, "banned", size)})
     if eos in banned:
         raise ValueError(f"banned 不能包含 eos（{eos}）：否则译文永远不会结束")
     return torch.tensor(banned, dtype=torch.long, device=enc_X.device), max(banned[-1], eos)

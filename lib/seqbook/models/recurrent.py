@@ -10,17 +10,15 @@
 - ``state``：``(num_layers * num_directions, batch_size, num_hiddens)``；LSTM 是 ``(H, C)`` 两个这样的张量。
 
 ``copy_from_torch(module)`` 把对应的 ``torch.nn`` 模块的参数复制过来，用来验证两者相等。
-
-另有：以这些层为核心的语言模型 :class:`RecurrentLMScratch`；揭示双向模型“偷看后文”的
-:func:`prefix_perplexity`；以及双向网络的正当用途之一——填空任务（:func:`mask_tokens`、
-:func:`train_fill_blank`、:func:`evaluate_fill_blank`）。
+以这些层为核心的语言模型是 :class:`seqbook.RNNLMScratch`（``rnn=`` 参数）
+或 :class:`seqbook.RNNModel`。
 """
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, check_probability
 from .cells import GRUCellScratch, LSTMCellScratch, RNNCellScratch, run_cell
 
 _CELLS = {"rnn": RNNCellScratch, "gru": GRUCellScratch, "lstm": LSTMCellScratch}
@@ -47,9 +45,8 @@ class RecurrentScratch(nn.Module):
         check_positive_int(num_inputs, "num_inputs")
         check_positive_int(num_hiddens, "num_hiddens")
         check_positive_int(num_layers, "num_layers")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout 应在 [0, 1) 之间，实际得到 {dropout!r}")
-        self.mode, self.dropout = mode, float(dropout)
+        self.mode = mode
+        self.dropout = check_probability(dropout, "dropout", high_open=True)
         self.input_size, self.hidden_size = num_inputs, num_hiddens
         self.num_layers, self.bidirectional = num_layers, bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
