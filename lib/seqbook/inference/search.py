@@ -1,4 +1,5 @@
-r"""解码：贪心搜索、穷举搜索、批量束搜索，以及翻译与 BLEU 评估的便捷函数。
+r"""通用的解码搜索：贪心搜索、穷举搜索、批量束搜索（与词表无关，只处理词元索引；
+翻译的词表处理见 :mod:`seqbook.inference.translate`）。
 
 它们只通过 :class:`seqbook.EncoderDecoder` 的接口使用模型：
 ``model.init_decoder_state(enc_X, enc_valid_lens)`` 得到初始状态，
@@ -28,7 +29,7 @@ from .._checks import (
     check_positive_int,
     check_tokens,
 )
-from ..models.encoder_decoder import EncoderDecoder
+from ..models.encoder_decoder import EncoderDecoder, vocab_sizes
 
 
 def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_size=1):
@@ -47,7 +48,7 @@ def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_si
                              f"实际为 {tuple(enc_valid_lens.shape)}")
     check_positive_int(max_len, "max_len")
     check_positive_int(beam_size, "beam_size")
-    sizes = _vocab_sizes(model.decoder)
+    sizes = vocab_sizes(model.decoder)
     size = min(sizes.values()) if sizes else None   # 目标词表大小（看不出来时为 None）
     bos, eos = check_index(bos, "bos", size), check_index(eos, "eos", size)
     if bos == eos:
@@ -56,24 +57,6 @@ def _check_args(model, enc_X, enc_valid_lens, max_len, bos, eos, banned, beam_si
     if eos in banned:
         raise ValueError(f"banned 不能包含 eos（{eos}）：否则译文永远不会结束")
     return torch.tensor(banned, dtype=torch.long, device=enc_X.device), max(banned[-1], eos)
-
-
-def _vocab_sizes(part):
-    """编码器或解码器能处理的词表大小：``{来源: 大小}``，看不出来时为空字典。
-
-    每种模型都能这样回答：``vocab_size`` 属性（GRU seq2seq、Bahdanau、玩具解码器）、
-    第一个嵌入层（词元嵌入）的 ``num_embeddings``（Transformer 也有），以及解码器输出层
-    ``dense`` 的 ``out_features``。
-    """
-    sizes = {}
-    if isinstance(getattr(part, "vocab_size", None), int):
-        sizes["vocab_size"] = part.vocab_size
-    embedding = next((m for m in part.modules() if isinstance(m, nn.Embedding)), None)
-    if embedding is not None:
-        sizes["嵌入层"] = embedding.num_embeddings
-    if isinstance(getattr(part, "dense", None), nn.Linear):
-        sizes["输出层"] = part.dense.out_features
-    return sizes
 
 
 def _next_log_probs(logits, banned, highest, alive):

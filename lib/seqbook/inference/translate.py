@@ -6,7 +6,8 @@ import torch
 
 from ..data.mt_data import BOS, EOS, PAD, encode_source
 from .bleu import corpus_bleu
-from .search import _vocab_sizes, beam_search, greedy_search
+from ..models.encoder_decoder import vocab_sizes
+from .search import beam_search, greedy_search
 
 
 def translate(model, sentences, src_vocab, tgt_vocab, num_steps, device=None, beam_size=1,
@@ -42,10 +43,10 @@ def translate(model, sentences, src_vocab, tgt_vocab, num_steps, device=None, be
 
 
 def _check_vocabs(model, src_vocab, tgt_vocab):
-    """词表的大小与模型的嵌入层、输出层不一致时报错（对每种模型都检查，见 :func:`_vocab_sizes`）。"""
+    """词表的大小与模型的嵌入层、输出层不一致时报错（对每种模型都检查，见 :func:`seqbook.models.encoder_decoder.vocab_sizes`）。"""
     for part, vocab, name, where in [(model.encoder, src_vocab, "src_vocab", "编码器"),
                                      (model.decoder, tgt_vocab, "tgt_vocab", "解码器")]:
-        for source, size in _vocab_sizes(part).items():
+        for source, size in vocab_sizes(part).items():
             if size != len(vocab):
                 raise ValueError(f"{name} 有 {len(vocab)} 个词元，但模型{where}的{source}大小为 {size}："
                                  f"词表与模型不匹配（是否把源、目标词表弄反了，或者用了另一份数据的词表？）")

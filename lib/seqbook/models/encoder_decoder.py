@@ -59,6 +59,24 @@ def select_batch(state, index, dim=0):
     return map_state(lambda t: t.index_select(dim, index.to(t.device)), state)
 
 
+def vocab_sizes(part):
+    """编码器或解码器能处理的词表大小：``{来源: 大小}``，看不出来时为空字典。
+
+    每种模型都能这样回答：``vocab_size`` 属性（GRU seq2seq、Bahdanau、玩具解码器）、
+    第一个嵌入层（词元嵌入）的 ``num_embeddings``（Transformer 也有），以及解码器输出层
+    ``dense`` 的 ``out_features``。
+    """
+    sizes = {}
+    if isinstance(getattr(part, "vocab_size", None), int):
+        sizes["vocab_size"] = part.vocab_size
+    embedding = next((m for m in part.modules() if isinstance(m, nn.Embedding)), None)
+    if embedding is not None:
+        sizes["嵌入层"] = embedding.num_embeddings
+    if isinstance(getattr(part, "dense", None), nn.Linear):
+        sizes["输出层"] = part.dense.out_features
+    return sizes
+
+
 class Encoder(nn.Module):
     """编码器的基类：把源序列编码成 ``enc_outputs``（结构由子类决定）。"""
 

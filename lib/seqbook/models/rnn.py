@@ -21,32 +21,22 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._checks import check_positive_int, check_tensor
+from .cells import _Cell
 from .recurrent import RecurrentScratch
 
 
-class RNNScratch(nn.Module):
+class RNNScratch(_Cell):
     """从零实现的单层循环神经网络（tanh 激活）：
 
     ``H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)``
 
-    参数的初始化与 ``nn.RNN`` 相同：在 ``[-1/sqrt(h), 1/sqrt(h)]`` 上均匀分布。
+    参数 ``W_xh (num_inputs, num_hiddens)``、``W_hh (num_hiddens, num_hiddens)``、
+    ``b_h (num_hiddens,)`` 与全零的初始状态 ``begin_state(batch_size)`` 来自
+    :class:`seqbook.models.cells._Cell`；初始化与 ``nn.RNN`` 相同：在
+    ``[-1/sqrt(h), 1/sqrt(h)]`` 上均匀分布。
     """
 
-    def __init__(self, num_inputs, num_hiddens):
-        super().__init__()
-        check_positive_int(num_inputs, "num_inputs")
-        check_positive_int(num_hiddens, "num_hiddens")
-        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
-        bound = 1 / math.sqrt(num_hiddens)
-        self.W_xh = nn.Parameter(
-            torch.empty(num_inputs, num_hiddens).uniform_(-bound, bound))
-        self.W_hh = nn.Parameter(
-            torch.empty(num_hiddens, num_hiddens).uniform_(-bound, bound))
-        self.b_h = nn.Parameter(torch.empty(num_hiddens).uniform_(-bound, bound))
-
-    def begin_state(self, batch_size, device=None):
-        """初始隐状态：全零，形状 ``(batch_size, num_hiddens)``。"""
-        return torch.zeros(batch_size, self.num_hiddens, device=device)
+    gates = ("h",)
 
     def forward(self, inputs, state=None):
         """inputs ``(batch_size, num_steps, num_inputs)``；state
