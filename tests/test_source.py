@@ -63,6 +63,22 @@ class Box:
 
     def __repr__(self):
         return f"Box({self.n})"
+
+
+def apply(xs):
+    """对每个元素调用 _twice。"""
+    _check_list(xs)
+    return [_twice(x) for x in xs]
+
+
+def _twice(x):
+    """乘 2。"""
+    return 2 * x
+
+
+def _check_list(xs):
+    if not isinstance(xs, list):
+        raise TypeError("xs 应为列表")
 '''
 
 SCALE = '''\
@@ -154,6 +170,24 @@ def test_region(mod):
     assert "（core）" in shown.title
     with pytest.raises(ValueError, match="没有名为 'tail' 的区域.*core"):
         seqbook.show_source(mod.Box.forward, region="tail")
+
+
+def test_private_helpers(mod):
+    shown = seqbook.show_source(mod.apply, helpers=True)
+    assert shown.code == ("def apply(xs):\n    " + GUARD_NOTE + "\n"
+                          "    return [_twice(x) for x in xs]\n\n"
+                          "def _twice(x):\n    return 2 * x\n")
+    assert "def _twice" in shown.full and "_check_list(xs)" in shown.full
+    assert "第 55–58、61–63 行" in shown._repr_markdown_()
+    with pytest.raises(TypeError, match="helpers 只用于函数"):
+        seqbook.show_source(mod.Box, helpers=True)
+
+
+def test_title_fits_the_page():
+    shown = seqbook.show_source(seqbook.seq_data_iter_sequential, helpers=True)
+    first = shown._repr_markdown_().splitlines()[1]
+    assert first.startswith("# seqbook.") and len(first) <= 84
+    assert "（文档字符串从略）" in shown.title
 
 
 def test_full_source_one_click_away():

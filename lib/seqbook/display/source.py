@@ -9,6 +9,7 @@ import html
 import inspect
 import re
 import textwrap
+import unicodedata
 
 GUARD_NOTE = "# …（参数检查从略）"
 _CHECK_NAME = re.compile(r"^_?check(_\w+)?$|^_?validate\w*$")
@@ -119,11 +120,12 @@ def _omissions(tree, lines, strip, members):
             stmts = getattr(node, field, None)
             if not isinstance(stmts, list):
                 continue
-            for stmt in stmts:
-                is_check_def = (isinstance(stmt, _FUNCS)
-                                and _CHECK_NAME.match(stmt.name))
-                if isinstance(stmt, ast.stmt) and (is_check_def or _is_guard(stmt)):
-                    cuts.append((_start(stmt), stmt.end_lineno, GUARD_NOTE))
+            stmts = [s for s in stmts if isinstance(s, ast.stmt) and s is not doc]
+            guards = [s for s in stmts if _is_guard(s) or (
+                isinstance(s, _FUNCS) and _CHECK_NAME.match(s.name))]
+            if len(guards) == len(stmts) and field == "body":
+                continue  # 语句体全是检查（如 elif 分支）：保留，免得语句体变空
+            cuts += [(_start(s), s.end_lineno, GUARD_NOTE) for s in guards]
         orelse = getattr(node, "orelse", None)
         if (isinstance(node, (ast.If, ast.For, ast.While, ast.Try)) and orelse
                 and not _is_guard(node) and all(_is_guard(s) for s in orelse)):
@@ -222,8 +224,12 @@ class _Source:
     """一段带语法高亮的 Python 源代码，在 Jupyter 和 Jupyter Book 里都以高亮
     形式显示；略去了内容时，完整的源代码折叠在下面。"""
 
-    def __init__(self, code, title, full=None, where=""):
-        self.code, self.title = code, title
+    def __init__(self, code, title, full=None, where="", note=""):
+        # 标题行放得下时附上说明，否则说明单独一行（展示的代码不超过 84 列）
+        wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                   for c in f"# {title}{note}")
+        self.title = f"{title}{note}" if wide <= 84 else f"{title}\n# {note}"
+        self.code = code
         self.full = code if full is None else full  # 完整的源代码
         self.where = where  # 如 "seqbook/models/multihead.py，第 44–150 行"
 
@@ -245,7 +251,38 @@ class _Source:
         return md
 
 
-def show_source(obj, members=None, region=None, full=False):
+def _listing(obj, members=None, full=False):
+    """``(展示的行, 完整的源代码, 首行行号, 是否略去了文档字符串)``。"""
+    source = get_source(obj)
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    cuts = _omissions(tree, lines, not full, members)
+    shown = _apply(lines, cuts) if cuts else lines
+    try:
+        first = inspect.getsourcelines(obj)[1]
+    except (TypeError, OSError):  # pragma: no cover - get_source 已经检查过
+        first = 0
+    no_doc = any(c[2] is None for c in cuts)
+    return shown, source, (first, first + len(lines) - 1), no_doc
+
+
+def _private_helpers(obj):
+    """``obj`` 直接调用的、同一模块中的私有函数（检查函数除外），按调用的先后。"""
+    module = inspect.getmodule(obj)
+    calls = [node for node in ast.walk(ast.parse(get_source(obj)))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    found = []
+    for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        name = node.func.id
+        helper = getattr(module, name, None)
+        if (name.startswith("_") and not _CHECK_NAME.match(name)
+                and inspect.isfunction(helper) and helper not in found
+                and helper.__module__ == obj.__module__):
+            found.append(helper)
+    return found
+
+
+def show_source(obj, members=None, region=None, full=False, helpers=False):
     """展示 ``obj`` 在 seqbook 库里的源代码，并注明它所在的模块。
 
     在笔记本最后一行写 ``show_source(seqbook.Vocab)`` 即可；返回的对象在 Jupyter
@@ -257,8 +294,9 @@ def show_source(obj, members=None, region=None, full=False):
         region: 只展示源代码中 ``# region 名字`` 与 ``# endregion`` 之间的行。
         full: 为 True 时原样展示；默认略去文档字符串与参数检查，略去处留一行注释
             ``# …（参数检查从略）``，完整的源代码在下方的折叠块里。
+        helpers: 为 True 时在函数后面接着展示它调用的、同一模块中的私有函数。
     """
-    source = get_source(obj)
+    get_source(obj)  # 字符串等给出清楚的 TypeError
     module = getattr(obj, "__module__", None) or "?"
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
     title = f"{module}.{name}"
@@ -270,24 +308,23 @@ def show_source(obj, members=None, region=None, full=False):
         missing = [m for m in members if m not in vars(obj)]
         if missing:
             raise ValueError(f"{title} 中没有这些成员：{missing}")
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    cuts = _omissions(tree, lines, not full, members)
-    shown = _apply(lines, cuts)
+    shown, source, span, no_doc = _listing(obj, members, full)
+    spans = [span]
+    if helpers:
+        if not inspect.isfunction(obj):
+            raise TypeError(f"helpers 只用于函数，{title} 不是函数")
+        for helper in _private_helpers(obj):
+            more, more_source, span, more_no_doc = _listing(helper, full=full)
+            shown += [""] + more
+            source += "\n" + more_source
+            spans.append(span)
+            no_doc = no_doc or more_no_doc
     if region is not None:
         shown = _region(shown, region, title)
         title += f"（{region}）"
-    elif not cuts and not full:
-        shown = lines
     code = "\n".join(shown) + "\n"
-    try:
-        path = inspect.getsourcefile(obj) or ""
-        first = inspect.getsourcelines(obj)[1]
-    except (TypeError, OSError):  # pragma: no cover - get_source 已经检查过
-        path, first = "", 0
-    path = path.replace("\\", "/")
+    path = (inspect.getsourcefile(obj) or "").replace("\\", "/")
     path = path[path.rfind("seqbook/"):] if "seqbook/" in path else path
-    where = f"{path}，第 {first}–{first + len(lines) - 1} 行"
-    if any(c[2] is None for c in cuts) and code != source:
-        title += "（文档字符串从略）"
-    return _Source(code, title, full=source, where=where)
+    where = f"{path}，第 " + "、".join(f"{a}–{b}" for a, b in spans) + " 行"
+    note = "（文档字符串从略）" if no_doc and code != source else ""
+    return _Source(code, title, full=source, where=where, note=note)
