@@ -16,6 +16,7 @@ _CHECK_NAME = re.compile(r"^_?check(_\w+)?$|^_?validate\w*$")
 _REGION = re.compile(r"^\s*#\s*region\s+(?P<name>[\w.-]+)\s*$")
 _END_REGION = re.compile(r"^\s*#\s*endregion\b")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_ARG_ERRORS = ("TypeError", "ValueError", "IndexError", "KeyError")
 _DEFS = (*_FUNCS, ast.ClassDef)
 
 
@@ -47,12 +48,12 @@ def _is_check_call(node):
 
 
 def _is_raise(stmt):
-    """``raise TypeError(...)`` 或 ``raise ValueError(...)``：参数不对。其他异常
-    （数据损坏、``NotImplementedError`` 等）说的是库的行为，照常展示。"""
+    """``raise TypeError(...)`` 等（见 ``_ARG_ERRORS``）：参数不对。其他异常（数据
+    损坏、``NotImplementedError`` 等）说的是库的行为，照常展示。"""
     if not isinstance(stmt, ast.Raise):
         return False
     exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-    return isinstance(exc, ast.Name) and exc.id in ("TypeError", "ValueError")
+    return isinstance(exc, ast.Name) and exc.id in _ARG_ERRORS
 
 
 def _is_guard(stmt):
@@ -192,7 +193,12 @@ def _apply(lines, cuts):
             note = note_at.get(i)
             if note:
                 note = line[:len(line) - len(line.lstrip())] + note
-                if not (out and out[-1] == note):  # 相邻的几处检查只留一行注释
+                last = len(out) - 1
+                while last >= 0 and not out[last].strip():
+                    last -= 1
+                if last >= 0 and out[last] == note:  # 相邻的几处检查只留一行注释
+                    del out[last + 1:]
+                else:
                     out.append(note)
             # 文档字符串后的空行随之删去；略去检查处的空行保留，但不连着两行空行
             after_doc, after_cut = i not in note_lines, True
@@ -266,8 +272,8 @@ def _listing(obj, members=None, full=False):
     return shown, source, (first, first + len(lines) - 1), no_doc
 
 
-def _private_helpers(obj):
-    """``obj`` 直接调用的、同一模块中的私有函数（检查函数除外），按调用的先后。"""
+def _helpers(obj):
+    """``obj`` 直接调用的、同一模块中的函数和类（检查函数除外），按调用的先后。"""
     module = inspect.getmodule(obj)
     calls = [node for node in ast.walk(ast.parse(get_source(obj)))
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
@@ -275,8 +281,9 @@ def _private_helpers(obj):
     for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
         name = node.func.id
         helper = getattr(module, name, None)
-        if (name.startswith("_") and not _CHECK_NAME.match(name)
-                and inspect.isfunction(helper) and helper not in found
+        new = helper is not obj and helper not in found
+        if (new and not _CHECK_NAME.match(name)
+                and (inspect.isfunction(helper) or inspect.isclass(helper))
                 and helper.__module__ == obj.__module__):
             found.append(helper)
     return found
@@ -294,7 +301,8 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
         region: 只展示源代码中 ``# region 名字`` 与 ``# endregion`` 之间的行。
         full: 为 True 时原样展示；默认略去文档字符串与参数检查，略去处留一行注释
             ``# …（参数检查从略）``，完整的源代码在下方的折叠块里。
-        helpers: 为 True 时在函数后面接着展示它调用的、同一模块中的私有函数。
+        helpers: 为 True 时在函数后面接着展示它直接调用的、同一模块中的函数和类
+            （如私有的辅助函数），章节因此不必引用私有的名字。
     """
     get_source(obj)  # 字符串等给出清楚的 TypeError
     module = getattr(obj, "__module__", None) or "?"
@@ -313,7 +321,7 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
     if helpers:
         if not inspect.isfunction(obj):
             raise TypeError(f"helpers 只用于函数，{title} 不是函数")
-        for helper in _private_helpers(obj):
+        for helper in _helpers(obj):
             more, more_source, span, more_no_doc = _listing(helper, full=full)
             shown += [""] + more
             source += "\n" + more_source
