@@ -67,6 +67,7 @@ class Box:
 
 def apply(xs):
     """对每个元素调用 _twice。"""
+    # 说明检查的注释随检查一起略去
     _check_list(xs)
     return [_twice(x) for x in xs]
 
@@ -178,7 +179,7 @@ def test_private_helpers(mod):
                           "    return [_twice(x) for x in xs]\n\n"
                           "def _twice(x):\n    return 2 * x\n")
     assert "def _twice" in shown.full and "_check_list(xs)" in shown.full
-    assert "第 55–58、61–63 行" in shown._repr_markdown_()
+    assert "第 55–59、62–64 行" in shown._repr_markdown_()
     with pytest.raises(TypeError, match="helpers 只用于函数"):
         seqbook.show_source(mod.Box, helpers=True)
 

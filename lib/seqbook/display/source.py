@@ -137,7 +137,23 @@ def _omissions(tree, lines, strip, members):
             if lines[first - 1].strip() == "else:":
                 cuts.append((first, orelse[-1].end_lineno, GUARD_NOTE))
     cuts += _helpers_of_guards(tree, cuts)
-    return cuts + _emptied_blocks(tree, cuts)
+    cuts += _emptied_blocks(tree, cuts)
+    return [_with_comment_above(c, lines) if c[2] == GUARD_NOTE else c
+            for c in cuts]
+
+
+def _with_comment_above(cut, lines):
+    """检查正上方、缩进相同的注释行（说明这个检查的）随检查一起略去。"""
+    first, last, note = cut
+    indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
+    while first > 1:
+        above = lines[first - 2]
+        comment = above.lstrip().startswith("#") and not _REGION.match(above)
+        if not comment or _END_REGION.match(above) or \
+                len(above) - len(above.lstrip()) != indent:
+            break
+        first -= 1
+    return first, last, note
 
 
 def _emptied_blocks(tree, cuts):
