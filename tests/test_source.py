@@ -180,6 +180,9 @@ def test_private_helpers(mod):
                           "def _twice(x):\n    return 2 * x\n")
     assert "def _twice" in shown.full and "_check_list(xs)" in shown.full
     assert "第 55–59、62–64 行" in shown._repr_markdown_()
+    assert seqbook.show_source(mod.apply, helpers=["_twice"]).code == shown.code
+    with pytest.raises(ValueError, match="没有直接调用.*_check_list.*_twice"):
+        seqbook.show_source(mod.apply, helpers=["_check_list"])
     with pytest.raises(TypeError, match="helpers 只用于函数"):
         seqbook.show_source(mod.Box, helpers=True)
 

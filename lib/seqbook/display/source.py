@@ -318,7 +318,8 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
         full: 为 True 时原样展示；默认略去文档字符串与参数检查，略去处留一行注释
             ``# …（参数检查从略）``，完整的源代码在下方的折叠块里。
         helpers: 为 True 时在函数后面接着展示它直接调用的、同一模块中的函数和类
-            （如私有的辅助函数），章节因此不必引用私有的名字。
+            （如私有的辅助函数），章节因此不必引用私有的名字；也可以是名字的
+            列表，只展示其中这几个。
     """
     get_source(obj)  # 字符串等给出清楚的 TypeError
     module = getattr(obj, "__module__", None) or "?"
@@ -337,7 +338,16 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
     if helpers:
         if not inspect.isfunction(obj):
             raise TypeError(f"helpers 只用于函数，{title} 不是函数")
-        for helper in _helpers(obj):
+        found = _helpers(obj)
+        if not isinstance(helpers, bool):
+            names = [helpers] if isinstance(helpers, str) else list(helpers)
+            known = [h.__name__ for h in found]
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise ValueError(f"{title} 没有直接调用同一模块中的 {missing}；"
+                                 f"可以展示的有：{known}")
+            found = [h for h in found if h.__name__ in names]
+        for helper in found:
             more, more_source, span, more_no_doc = _listing(helper, full=full)
             shown += [""] + more
             source += "\n" + more_source
