@@ -1,4 +1,5 @@
-"""字节对编码（BPE）分词器：在训练文本上学习合并规则，编码与解码（没见过的字符退回到字节）。"""
+"""字节对编码（BPE）分词器：在训练文本上学习合并规则，编码与解码（没见过的字符退回到
+字节）。"""
 
 import collections
 import heapq
@@ -21,7 +22,8 @@ def _byte_token(b):
 
 
 class BPETokenizer(_Tokenizer):
-    """字节对编码（带字节回退）。一般用 :meth:`train` 得到，用 :func:`load_tokenizer` 读回。
+    """字节对编码（带字节回退）。一般用 :meth:`train` 得到，用
+    :func:`load_tokenizer` 读回。
 
     参数：
         chars: 基础字符（排在特殊词元和 256 个字节词元之后）。
@@ -45,12 +47,15 @@ class BPETokenizer(_Tokenizer):
         self._ranks = {}
         for r, pair in enumerate(merges):
             if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                    or any(isinstance(x, bool) or not isinstance(x, int) for x in pair)):
-                raise TypeError(f"merges 的第 {r} 条应为两个整数索引，实际得到 {pair!r}")
+                    or any(isinstance(x, bool) or not isinstance(x, int)
+                           for x in pair)):
+                raise TypeError(f"merges 的第 {r} 条应为两个整数索引，实际得到 "
+                                f"{pair!r}")
             a, b = pair
             n = len(self.id_to_token)
             if not (len(special) <= a < n and len(special) <= b < n):
-                raise ValueError(f"merges 的第 {r} 条 {pair!r} 引用了不存在或特殊的词元（有效范围 "
+                raise ValueError(f"merges 的第 {r} 条 {pair!r} "
+                                 "引用了不存在或特殊的词元（有效范围 "
                                  f"[{len(special)}, {n})）")
             if (a, b) in self._ranks:
                 raise ValueError(f"merges 的第 {r} 条 {pair!r} 与前面的合并重复")
@@ -74,13 +79,15 @@ class BPETokenizer(_Tokenizer):
         参数：
             texts: 字符串的列表（如训练集的每首诗）。
             num_merges: 合并的次数；与 ``vocab_size`` 二选一。
-            vocab_size: 目标词表大小（特殊词元 + 256 个字节 + 基础字符 + 合并），不能小于前三者之和。
-            min_frequency: 出现不少于这么多次的字符才进入基础字符，其余字符（以及孤立的代理码位）走字节回退。
+            vocab_size: 目标词表大小（特殊词元 + 256 个字节 + 基础字符 + 合并），
+                不能小于前三者之和。
+            min_frequency: 出现不少于这么多次的字符才进入基础字符，其余字符（以及孤
+                立的代理码位）走字节回退。
             special_tokens: 特殊词元。
-        每步合并出现次数最多的相邻对，次数相同时取 (左词元字符串, 右词元字符串) 最小的一对；
-        最多的次数小于 2 时提前停止，所以合并数可能少于要求。相同的输入总是给出相同的结果。
-        实现：块按内容去重并记下频率；相邻对的计数在每次合并后只对受影响的块增量更新，
-        用带惰性删除的堆找计数最大的对。
+        每步合并出现次数最多的相邻对，次数相同时取 (左词元字符串, 右词元字符串)
+        最小的一对；最多的次数小于 2 时提前停止，所以合并数可能少于要求。
+        相同的输入总是给出相同的结果。实现：块按内容去重并记下频率；相邻对的计数在每
+        次合并后只对受影响的块增量更新，用带惰性删除的堆找计数最大的对。
         """
         texts = _check_texts(texts)
         check_positive_int(min_frequency, "min_frequency")
@@ -94,14 +101,17 @@ class BPETokenizer(_Tokenizer):
         for chunk, n in chunk_counts.items():
             for c in chunk:
                 char_counts[c] += n
-        chars = sorted((c for c, n in char_counts.items() if n >= min_frequency and not _surrogate(c)),
+        chars = sorted((c for c, n in char_counts.items()
+                        if n >= min_frequency and not _surrogate(c)),
                        key=lambda c: (-char_counts[c], c))
         base = len(special) + 256 + len(chars)
         if vocab_size is not None:
             check_positive_int(vocab_size, "vocab_size")
             if vocab_size < base:
-                raise ValueError(f"vocab_size 至少应为 {base}（{len(special)} 个特殊词元 + 256 个字节 + "
-                                 f"{len(chars)} 个基础字符），实际得到 {vocab_size}；"
+                raise ValueError(f"vocab_size 至少应为 {base}（{len(special)} "
+                                 "个特殊词元 + 256 个字节 + "
+                                 f"{len(chars)} 个基础字符），实际得到 "
+                                 f"{vocab_size}；"
                                  "可以调大 min_frequency 减少基础字符")
             num_merges = vocab_size - base
         else:
@@ -122,7 +132,8 @@ class BPETokenizer(_Tokenizer):
         for c in chunk:
             i = self._char_to_id.get(c)
             if i is None:   # 字节回退；surrogatepass 让孤立的代理码位也能往返
-                ids.extend(self.byte_offset + b for b in c.encode("utf-8", "surrogatepass"))
+                raw = c.encode("utf-8", "surrogatepass")
+                ids.extend(self.byte_offset + b for b in raw)
             else:
                 ids.append(i)
         return ids
@@ -134,11 +145,13 @@ class BPETokenizer(_Tokenizer):
         ids = self._base_ids(chunk)
         ranks = self._ranks
         while len(ids) > 1:
-            best = min((ranks.get(p, len(ranks)), j) for j, p in enumerate(zip(ids, ids[1:])))
+            pairs = enumerate(zip(ids, ids[1:]))
+            best = min((ranks.get(p, len(ranks)), j) for j, p in pairs)
             rank = best[0]
             if rank == len(ranks):
                 break
-            ids = _merge_ids(ids, self.merges[rank], self.char_offset + len(self.chars) + rank)
+            ids = _merge_ids(ids, self.merges[rank],
+                             self.char_offset + len(self.chars) + rank)
         if len(self._cache) < 200_000:
             self._cache[chunk] = ids
         return ids
@@ -152,12 +165,14 @@ class BPETokenizer(_Tokenizer):
         return ids
 
     def decode(self, ids, skip_special=False):
-        """词元索引 → 文本。每个词元先展开成它的 UTF-8 字节（字节词元就是那个字节），全部连起来再解码，
-        所以被拆成字节的字符总能还原；任意拼凑、不是有效 UTF-8 的索引序列解码时无效部分写成 U+FFFD。
-        特殊词元写成它的字符串（``skip_special=True`` 时略去）。"""
+        """词元索引 → 文本。每个词元先展开成它的 UTF-8 字节（字节词元就是那个字
+        节），全部连起来再解码，
+        所以被拆成字节的字符总能还原；任意拼凑、不是有效 UTF-8 的索引序列解码时无效
+        部分写成 U+FFFD。特殊词元写成它的字符串（``skip_special=True`` 时略去）。"""
         ids = self._check_ids(ids)
         nspecial = len(self.special_tokens)
-        data = b"".join(self._bytes[i] for i in ids if not (skip_special and i < nspecial))
+        data = b"".join(self._bytes[i] for i in ids
+                        if not (skip_special and i < nspecial))
         try:
             return data.decode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
@@ -183,9 +198,11 @@ def _merge_ids(ids, pair, new_id):
 
 
 def _learn_merges(words, freqs, names, num_merges):
-    """BPE 训练的核心：``words`` 是块的基础词元索引（就地更新），``freqs`` 是块的频率。"""
+    """BPE 训练的核心：``words`` 是块的基础词元索引（就地更新），``freqs``
+    是块的频率。"""
     counts = collections.defaultdict(int)      # 相邻对 → 加权出现次数
-    where = collections.defaultdict(set)       # 相邻对 → 含有它的块（惰性：可能多出已不含它的块）
+    # 相邻对 → 含有它的块（惰性：可能多出已不含它的块）
+    where = collections.defaultdict(set)
     for w, (ids, f) in enumerate(zip(words, freqs)):
         for p in zip(ids, ids[1:]):
             counts[p] += f

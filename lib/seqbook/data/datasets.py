@@ -1,4 +1,5 @@
-"""数据集登记表：每个数据集的来源、文件与 SHA-1（下载由 :mod:`seqbook.data.download` 完成）。"""
+"""数据集登记表：每个数据集的来源、文件与 SHA-1（下载由 :mod:`seqbook.data.download`
+完成）。"""
 
 import dataclasses
 import hashlib
@@ -10,14 +11,16 @@ import urllib.request
 
 @dataclasses.dataclass(frozen=True)
 class DataFile:
-    """多文件数据集中的一个文件：文件夹内的相对路径（``/`` 分隔）、下载地址、SHA-1。"""
+    """多文件数据集中的一个文件：文件夹内的相对路径（``/`` 分隔）、下载地址、
+    SHA-1。"""
     path: str
     url: str
     sha1: str
 
 
 def files_sha1(files):
-    """文件清单的 SHA-1：按路径排序后，每个文件一行 ``"<SHA-1>  <路径>\n"``（即 ``sha1sum`` 的格式）。
+    """文件清单的 SHA-1：按路径排序后，每个文件一行 ``"<SHA-1>  <路径>\n"``（即
+    ``sha1sum`` 的格式）。
 
     清单中任何一个文件变了，这个值就变，所以它可以当作整个数据集的指纹。
     """
@@ -29,10 +32,10 @@ def files_sha1(files):
 class DatasetInfo:
     """一个数据集：名字、下载地址、SHA-1 和保存用的文件名。
 
-    单文件数据集（``files`` 为空）：``url`` 是文件的下载地址，``sha1`` 是文件的 SHA-1。
-    多文件数据集：``files`` 是 :class:`DataFile` 的元组，``filename`` 是数据目录下的文件夹名，
-    ``url`` 是上游仓库的根地址（只作说明），``sha1`` 必须等于 ``files_sha1(files)``。
-    """
+    单文件数据集（``files`` 为空）：``url`` 是文件的下载地址，``sha1`` 是文件的
+    SHA-1。多文件数据集：``files`` 是 :class:`DataFile` 的元组，``filename``
+    是数据目录下的文件夹名，``url`` 是上游仓库的根地址（只作说明），``sha1``
+    必须等于 ``files_sha1(files)``。"""
     name: str
     url: str
     sha1: str
@@ -46,9 +49,11 @@ class DatasetInfo:
         seen = set()
         for f in self.files:
             if not isinstance(f, DataFile):
-                raise TypeError(f"files 的元素应为 DataFile，实际得到 {type(f).__name__}")
+                raise TypeError("files 的元素应为 DataFile，实际得到 "
+                                f"{type(f).__name__}")
             parts = f.path.split("/")
-            if f.path.startswith("/") or "\\" in f.path or any(p in ("", ".", "..") for p in parts):
+            if (f.path.startswith("/") or "\\" in f.path
+                    or any(p in ("", ".", "..") for p in parts)):
                 raise ValueError(f"files 中的路径 {f.path!r} 应为文件夹内的相对路径"
                                  "（用 / 分隔，不含 .、..、空段）")
             if f.path in seen:
@@ -96,17 +101,21 @@ DATASETS = {
     "cmn-eng": DatasetInfo(
         "cmn-eng", "https://www.manythings.org/anki/cmn-eng.zip",
         "3384f2c230de5ededa0a6c570a514af30e0b9726", "cmn-eng.zip",
-        "Tatoeba 英语—汉语句对（经 manythings.org/anki，2020-08-23 版），CC-BY 2.0 FR"),
+        "Tatoeba 英语—汉语句对（经 manythings.org/anki，2020-08-23 版），CC-BY "
+        "2.0 FR"),
     "chinese-poetry": _folder_dataset(
         "chinese-poetry",
-        GITHUB_RAW_URL + "chinese-poetry/chinese-poetry/99ebbef7e1345c0985c44b9fd96a3f9e776f117b/",
+        GITHUB_RAW_URL + "chinese-poetry/chinese-poetry/"
+        "99ebbef7e1345c0985c44b9fd96a3f9e776f117b/",
         _manifest("chinese-poetry"), {"quan_tang_shi": "全唐诗", "song_ci": "宋词"},
         "全唐诗（57,607 首，繁体）与宋词（21,053 首），chinese-poetry 项目，MIT"),
     "ocnli": _folder_dataset(
         "ocnli",
-        GITHUB_RAW_URL + "CLUEbenchmark/OCNLI/b53efdee17257a5c33993cf6fcf8ffff0497ea0e/",
+        GITHUB_RAW_URL + "CLUEbenchmark/OCNLI/"
+        "b53efdee17257a5c33993cf6fcf8ffff0497ea0e/",
         _manifest("ocnli"), {"train.3k.json": "data/ocnli/train.3k.json",
                        "train.10k.json": "data/ocnli/train.10k.json",
                        "dev.json": "data/ocnli/dev.json"},
-        "OCNLI 原生中文自然语言推理（train.3k、train.10k、dev），CC BY-NC 2.0，只能非商业使用"),
+        "OCNLI 原生中文自然语言推理（train.3k、train.10k、dev），CC BY-NC 2.0，"
+        "只能非商业使用"),
 }

@@ -42,7 +42,8 @@ _ZH_TOKEN = re.compile(r"[A-Za-z0-9]+|\S")
 
 
 def preprocess_english(text):
-    """英文（以及法文）的清洗：不间断空格换成空格、转小写、在标点 ``,.!?;:`` 前加空格。
+    """英文（以及法文）的清洗：不间断空格换成空格、转小写、在标点 ``,.!?;:``
+    前加空格。
 
     例：``"Hi, Tom!"`` → ``"hi , tom !"``。
     """
@@ -61,7 +62,8 @@ def tokenize_english(text):
 
 
 def tokenize_chinese(text):
-    """中文按字切分：先用 ``zhconv`` 转成简体，去掉空白；连续的拉丁字母/数字算一个词元。
+    """中文按字切分：先用 ``zhconv`` 转成简体，去掉空白；连续的拉丁字母/数字算一个词
+    元。
 
     例：``"湯姆，你好！"`` → ``["汤", "姆", "，", "你", "好", "！"]``；
     ``"Tom喜歡2個"`` → ``["Tom", "喜", "欢", "2", "个"]``。
@@ -112,19 +114,22 @@ def truncate_pad(line, num_steps, padding_token):
 def build_array(lines, vocab, num_steps):
     """把词元列表的列表变成索引矩阵与有效长度。
 
-    每个句子末尾加 ``<eos>``，再截断/填充到 ``num_steps``；填充只出现在 ``<eos>`` 之后
-    （被截断的句子没有 ``<eos>``）。未知词元映射到 ``<unk>``（索引 0）。
+    每个句子末尾加 ``<eos>``，再截断/填充到 ``num_steps``；填充只出现在 ``<eos>``
+    之后（被截断的句子没有 ``<eos>``）。未知词元映射到 ``<unk>``（索引 0）。
     返回：
         array: ``(num_sentences, num_steps)`` 的 ``int64`` 张量。
         valid_len: ``(num_sentences,)``，每个句子不含填充的长度（含 ``<eos>``）。
     """
     for token in RESERVED_TOKENS:
         if token not in vocab:
-            raise ValueError(f"词表缺少保留词元 {token}；请用 reserved_tokens={list(RESERVED_TOKENS)} 构建词表")
+            raise ValueError(f"词表缺少保留词元 {token}；请用 "
+                             f"reserved_tokens={list(RESERVED_TOKENS)} 构建词表")
     pad = vocab[PAD]
-    rows = [truncate_pad(vocab[list(line)] + [vocab[EOS]], num_steps, pad) for line in lines]
+    rows = [truncate_pad(vocab[list(line)] + [vocab[EOS]], num_steps, pad)
+            for line in lines]
     array = torch.tensor(rows, dtype=torch.long).reshape(len(rows), num_steps)
-    valid_len = torch.tensor([min(len(line) + 1, num_steps) for line in lines], dtype=torch.long)
+    valid_len = torch.tensor([min(len(line) + 1, num_steps) for line in lines],
+                             dtype=torch.long)
     return array, valid_len
 
 
@@ -137,20 +142,23 @@ def split_by_source(source, target, num_test, seed=0):
         seed: 随机种子；相同的数据与种子给出相同的划分。
     返回：
         train: ``[(src_tokens, tgt_tokens), ...]``，训练句对（保持原文件顺序）。
-        test: ``[(src_tokens, [ref_tokens, ...]), ...]``，每个测试源句子与它的全部参考译文，
-            按源句子在文件中首次出现的顺序排列。
+        test: ``[(src_tokens, [ref_tokens, ...]), ...]``，每个测试源句子与它的全部参
+            考译文，按源句子在文件中首次出现的顺序排列。
     """
     if len(source) != len(target):
-        raise ValueError(f"source 与 target 应等长，实际为 {len(source)} 与 {len(target)}")
+        raise ValueError(f"source 与 target 应等长，实际为 {len(source)} 与 "
+                         f"{len(target)}")
     groups = collections.OrderedDict()   # 源句子 → 它的全部译文
     for src, tgt in zip(source, target):
         groups.setdefault(tuple(src), []).append(list(tgt))
     if check_nonnegative_int(num_test, "num_test") >= len(groups):
         raise ValueError(f"num_test 应为 0 到 {len(groups) - 1} 之间的整数"
-                         f"（共有 {len(groups)} 个不同的源句子），实际得到 {num_test!r}")
+                         f"（共有 {len(groups)} 个不同的源句子），实际得到 "
+                         f"{num_test!r}")
     keys = list(groups)
     test_keys = set(random.Random(seed).sample(keys, num_test))
-    train = [(list(src), tgt) for src, tgt in zip(source, target) if tuple(src) not in test_keys]
+    train = [(list(src), tgt) for src, tgt in zip(source, target)
+             if tuple(src) not in test_keys]
     test = [(list(key), groups[key]) for key in keys if key in test_keys]
     return train, test
 
@@ -163,10 +171,12 @@ class TranslationData:
         src_vocab, tgt_vocab: 源语言与目标语言的词表（只用训练集构建）。
         num_steps: 每个序列截断/填充后的长度（含 ``<eos>``）。
         train_pairs: ``[(src_tokens, tgt_tokens), ...]`` 训练句对。
-        test_pairs: ``[(src_tokens, [ref_tokens, ...]), ...]`` 测试源句子与全部参考译文。
-        src, src_valid_len, tgt, tgt_valid_len: 训练集的索引矩阵 ``(num_train, num_steps)``
-            与有效长度 ``(num_train,)``。
-        fingerprint: 数据内容（句对、词表、num_steps）的 SHA-1，用于缓存训练好的模型。
+        test_pairs: ``[(src_tokens, [ref_tokens, ...]), ...]`` 测试源句子与全部参考
+            译文。
+        src, src_valid_len, tgt, tgt_valid_len: 训练集的索引矩阵
+            ``(num_train, num_steps)``与有效长度 ``(num_train,)``。
+        fingerprint: 数据内容（句对、词表、num_steps）的 SHA-1，用于缓存训练好的模
+            型。
     """
     src_vocab: Vocab
     tgt_vocab: Vocab
@@ -182,7 +192,8 @@ class TranslationData:
     def __len__(self):
         return len(self.train_pairs)
 
-    def train_iter(self, batch_size, shuffle=True, bucket=True, trim=True, generator=None):
+    def train_iter(self, batch_size, shuffle=True, bucket=True, trim=True,
+                   generator=None):
         """训练集的小批量迭代器，每次给出 ``(X, X_valid_len, Y, Y_valid_len)``。
 
         参数：
@@ -191,14 +202,19 @@ class TranslationData:
             bucket: 按长度分桶——先打乱，再在每 ``50 * batch_size`` 个句对的块内按
                 长度排序切成批量，最后打乱批量的顺序；同一批量中的句子长度相近，
                 填充更少，训练更快。
-            trim: 把每个批量截掉只含填充的尾部列（``X`` 截到批内最长的源句子，``Y`` 同理），
-                减少无用的计算；模型的输出与损失不受影响。
-            generator: ``torch.Generator``，默认用全局随机数生成器（受 ``set_seed`` 控制）。
-        形状：``X``: ``(batch_size, <=num_steps)``，``X_valid_len``: ``(batch_size,)``，``Y``、``Y_valid_len`` 同理。
+            trim: 把每个批量截掉只含填充的尾部列（``X`` 截到批内最长的源句子，``Y``
+                同理），减少无用的计算；模型的输出与损失不受影响。
+            generator: ``torch.Generator``，默认用全局随机数生成器（受 ``set_seed``
+                控制）。
+        形状：``X``: ``(batch_size, <=num_steps)``，``X_valid_len``:
+            ``(batch_size,)``，``Y``、``Y_valid_len`` 同理。
         """
         check_positive_int(batch_size, "batch_size")
         n = len(self.train_pairs)
-        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        if shuffle:
+            order = torch.randperm(n, generator=generator)
+        else:
+            order = torch.arange(n)
         if bucket:
             chunk = 50 * batch_size
             lengths = self.src_valid_len * (self.num_steps + 1) + self.tgt_valid_len
@@ -222,13 +238,14 @@ class TranslationData:
 
 def _fingerprint(train_pairs, test_pairs, src_vocab, tgt_vocab, num_steps):
     h = hashlib.sha1()
-    for part in (train_pairs, test_pairs, src_vocab.idx_to_token, tgt_vocab.idx_to_token, num_steps):
+    for part in (train_pairs, test_pairs, src_vocab.idx_to_token,
+                 tgt_vocab.idx_to_token, num_steps):
         h.update(repr(part).encode("utf-8"))
     return h.hexdigest()
 
 
-def load_translation(name="cmn-eng", num_steps=12, max_tokens=10, num_test=1000, min_freq=2,
-                     num_examples=None, seed=0):
+def load_translation(name="cmn-eng", num_steps=12, max_tokens=10, num_test=1000,
+                     min_freq=2, num_examples=None, seed=0):
     """读取、清洗、划分一个翻译数据集，返回 :class:`TranslationData`。
 
     参数：
@@ -249,13 +266,16 @@ def load_translation(name="cmn-eng", num_steps=12, max_tokens=10, num_test=1000,
                 if len(source[i]) <= max_tokens and len(target[i]) <= max_tokens]
         source, target = [source[i] for i in keep], [target[i] for i in keep]
     train, test = split_by_source(source, target, num_test, seed)
-    src_vocab = Vocab([s for s, _ in train], min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
-    tgt_vocab = Vocab([t for _, t in train], min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
+    src_vocab = Vocab([s for s, _ in train], min_freq=min_freq,
+                      reserved_tokens=RESERVED_TOKENS)
+    tgt_vocab = Vocab([t for _, t in train], min_freq=min_freq,
+                      reserved_tokens=RESERVED_TOKENS)
     src, src_valid_len = build_array([s for s, _ in train], src_vocab, num_steps)
     tgt, tgt_valid_len = build_array([t for _, t in train], tgt_vocab, num_steps)
-    return TranslationData(src_vocab, tgt_vocab, num_steps, train, test, src, src_valid_len,
-                           tgt, tgt_valid_len,
-                           _fingerprint(train, test, src_vocab, tgt_vocab, num_steps))
+    return TranslationData(src_vocab, tgt_vocab, num_steps, train, test,
+                           src, src_valid_len, tgt, tgt_valid_len,
+                           _fingerprint(train, test, src_vocab, tgt_vocab,
+                                        num_steps))
 
 
 def encode_source(sentences, src_vocab, num_steps):

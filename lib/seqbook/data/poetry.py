@@ -1,13 +1,15 @@
-"""诗词数据：全唐诗与宋词（chinese-poetry 项目）的读取、繁简转换、去重、按首划分，以及诗形的检查。
+"""诗词数据：全唐诗与宋词（chinese-poetry 项目）的读取、繁简转换、去重、按首划分，
+以及诗形的检查。
 
 数据来自多文件数据集 ``chinese-poetry``（见 :func:`seqbook.download_files`）：
-``quan_tang_shi/poet.tang.*.json``（全唐诗，繁体）与 ``song_ci/ci.song.*.json``（宋词）。
-每首诗是一条 :class:`Poem` 记录：标题、作者、诗句（数据中的 ``paragraphs``，通常一联一个
-元素，如 ``"床前明月光，疑是地上霜。"``）。
+``quan_tang_shi/poet.tang.*.json``（全唐诗，繁体）与 ``song_ci/ci.song.*.json``（宋
+词）。每首诗是一条 :class:`Poem` 记录：标题、作者、诗句（数据中的 ``paragraphs``，
+通常一联一个元素，如 ``"床前明月光，疑是地上霜。"``）。
 
-读入时全部转为简体（``zhconv``，与 :func:`seqbook.tokenize_chinese` 相同），并去掉转换后
-正文完全相同的重复诗（全唐诗中同一首诗常以不同作者重复收录），只留第一次出现的那一首。
-之后 **先** 按首划分训练集与测试集（:func:`split_poems`），再做别的事（筛选、建词表、训练分词器），
+读入时全部转为简体（``zhconv``，与 :func:`seqbook.tokenize_chinese` 相同），
+并去掉转换后正文完全相同的重复诗（全唐诗中同一首诗常以不同作者重复收录），
+只留第一次出现的那一首。之后 **先** 按首划分训练集与测试集（:func:`split_poems`），
+再做别的事（筛选、建词表、训练分词器），
 测试诗的任何一句都不会进入训练数据。
 
 数据用的标点：句中停顿是全角逗号“，”，一联结束是全角句号“。”（少数为“？”“！”）。
@@ -26,7 +28,8 @@ from .download import download_files
 CORPORA = {"tang": "quan_tang_shi/", "song": "song_ci/"}   # 语料名 → 数据集内的目录
 
 
-HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"   # 汉字（含扩展区）
+# 汉字（含扩展区）
+HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 
 
 PAUSE, STOPS = "，", "。？！"   # 句中停顿；一联的结尾
@@ -40,19 +43,22 @@ _CLEAN = re.compile(f"[{HANZI}，。？！；：、]+")
 
 @dataclasses.dataclass(frozen=True)
 class Poem:
-    """一首诗（或一首词）：``title`` 标题（词为词牌），``author`` 作者，``lines`` 诗句的元组。"""
+    """一首诗（或一首词）：``title`` 标题（词为词牌），``author`` 作者，``lines``
+    诗句的元组。"""
     title: str
     author: str
     lines: tuple
 
     @property
     def text(self):
-        """正文：各句直接连接，例如 ``"床前明月光，疑是地上霜。举头望明月，低头思故乡。"``。"""
+        """正文：各句直接连接，例如
+        ``"床前明月光，疑是地上霜。举头望明月，低头思故乡。"``。"""
         return "".join(self.lines)
 
 
 def _file_order(path):
-    """poet.tang.1000.json 按数字排序（0, 1000, 2000, …）；ci.song.2019y.json 排在最后。"""
+    """poet.tang.1000.json 按数字排序（0, 1000, 2000, …）；ci.song.2019y.json
+    排在最后。"""
     stem = path.rsplit("/", 1)[-1].split(".")[-2]
     return (0, int(stem), "") if stem.isdigit() else (1, 0, stem)
 
@@ -61,7 +67,8 @@ def read_poems(corpus="tang", dedupe=True, folder=None):
     """读入一个语料的全部诗词，返回 :class:`Poem` 的列表（按文件顺序）。
 
     参数：
-        corpus: ``"tang"``（全唐诗，57,607 首，转为简体）或 ``"song"``（宋词，标题为词牌）。
+        corpus: ``"tang"``（全唐诗，57,607 首，转为简体）或 ``"song"``（宋词，
+            标题为词牌）。
         dedupe: 去掉简体正文与前面某首完全相同的诗（只留第一次出现的）。
         folder: 数据目录，默认 :func:`seqbook.data_dir`。
     正文为空的记录被跳过；每句去掉首尾空白，空句丢弃。
@@ -78,9 +85,10 @@ def read_poems(corpus="tang", dedupe=True, folder=None):
             title = rec.get("title") if corpus == "tang" else rec.get("rhythmic")
             lines = [line.strip() for line in rec.get("paragraphs") or []]
             # 一次转换整首（标题、作者、各句用换行分开），比逐句转换快
-            converted = zhconv.convert("\n".join([title or "", rec.get("author") or ""] + lines),
-                                       "zh-cn").split("\n")
-            title, author, lines = converted[0], converted[1], tuple(x for x in converted[2:] if x)
+            whole = "\n".join([title or "", rec.get("author") or ""] + lines)
+            converted = zhconv.convert(whole, "zh-cn").split("\n")
+            title, author = converted[0], converted[1]
+            lines = tuple(x for x in converted[2:] if x)
             if not lines:
                 continue
             poem = Poem(title, author, lines)
@@ -97,9 +105,10 @@ def split_poems(poems, test_fraction=0.05, seed=0):
 
     参数：
         poems: 诗的列表（也可以是任何记录的列表）。
-        test_fraction: 测试集所占比例，在 (0, 1) 之内；测试集大小为 ``round(len(poems) * test_fraction)``，
-            至少 1 首。
-        seed: 随机种子；相同的输入与种子给出相同的划分（``random.Random(seed)``，与全局随机状态无关）。
+        test_fraction: 测试集所占比例，在 (0, 1) 之内；测试集大小为
+            ``round(len(poems) * test_fraction)``，至少 1 首。
+        seed: 随机种子；相同的输入与种子给出相同的划分（``random.Random(seed)``，
+            与全局随机状态无关）。
     """
     check_sized(poems, "poems")
     check_probability(test_fraction, "test_fraction", low_open=True, high_open=True)
@@ -113,13 +122,15 @@ def split_poems(poems, test_fraction=0.05, seed=0):
 
 
 def load_poems(corpus="tang", test_fraction=0.05, seed=0, folder=None):
-    """读入（:func:`read_poems`，已去重）并立即按首划分（:func:`split_poems`），返回 ``(train, test)``。"""
+    """读入（:func:`read_poems`，已去重）并立即按首划分（:func:`split_poems`），返回
+    ``(train, test)``。"""
     return split_poems(read_poems(corpus, folder=folder), test_fraction, seed)
 
 
 def verse_lines(text):
     """把正文切成诗句，每句带着它结尾的标点，例如
-    ``"床前明月光，疑是地上霜。"`` → ``["床前明月光，", "疑是地上霜。"]``。换行被忽略。"""
+    ``"床前明月光，疑是地上霜。"`` → ``["床前明月光，", "疑是地上霜。"]``。
+    换行被忽略。"""
     if not isinstance(text, str):
         raise TypeError(f"text 应为字符串，实际得到 {type(text).__name__}")
     return _VERSE.findall(text.replace("\n", ""))
@@ -128,8 +139,9 @@ def verse_lines(text):
 def poem_shape(text):
     """整齐诗形的 ``(句数, 每句字数)``，不整齐时返回 ``None``。
 
-    整齐的条件：句数为偶数；每句都由同样多个汉字组成；奇数句以“，”结尾，偶数句以“。”“？”“！”之一结尾。
-    例如五言绝句 → ``(4, 5)``，七言律诗 → ``(8, 7)``。正文中的换行被忽略；``text`` 也可以是 :class:`Poem`。
+    整齐的条件：句数为偶数；每句都由同样多个汉字组成；奇数句以“，”结尾，
+    偶数句以“。”“？”“！”之一结尾。例如五言绝句 → ``(4, 5)``，七言律诗 → ``(8, 7)``。
+    正文中的换行被忽略；``text`` 也可以是 :class:`Poem`。
     """
     if isinstance(text, Poem):
         text = text.text
@@ -147,12 +159,14 @@ def poem_shape(text):
 
 
 def is_five_char_quatrain(text):
-    """是否为格式正确的五言绝句：4 句 × 5 个汉字，标点为“，”“。”“，”“。”（句号也可以是“？”“！”）。"""
+    """是否为格式正确的五言绝句：4 句 × 5 个汉字，标点为“，”“。”“，”“。”（句号也可以
+    是“？”“！”）。"""
     return poem_shape(text) == (4, 5)
 
 
 def is_clean(text):
-    """正文是否只含汉字和常用句读（，。？！；：、），没有注释括号、缺字符号“□”、数字等。"""
+    """正文是否只含汉字和常用句读（，。？！；：、），没有注释括号、缺字符号“□”、
+    数字等。"""
     if isinstance(text, Poem):
         text = text.text
     return bool(_CLEAN.fullmatch(text))

@@ -7,19 +7,22 @@ from .._checks import check_nonnegative_int, check_positive_int
 
 
 def preprocess_line(line):
-    """把一行文本规范化：非英文字母的字符（标点、数字等）一律换成空格，连续空格并成一个，
+    """把一行文本规范化：非英文字母的字符（标点、数字等）一律换成空格，
+    连续空格并成一个，
     去掉首尾空格，全部小写。例如 ``"Time-Machine, 1898!"`` → ``"time machine"``。"""
     return re.sub("[^A-Za-z]+", " ", line).strip().lower()
 
 
 def read_time_machine(keep_empty=False):
-    """读入《时间机器》全文（通过 :func:`seqbook.read_text`），返回规范化后的文本行列表。
+    """读入《时间机器》全文（通过 :func:`seqbook.read_text`），返回规范化后的文本行
+    列表。
 
-    每行经 :func:`preprocess_line` 处理，只剩小写字母和单个空格。``keep_empty=False``
-    时去掉处理后为空的行（原文的空行、只有标点或数字的行）。
+    每行经 :func:`preprocess_line` 处理，只剩小写字母和单个空格。
+    ``keep_empty=False``时去掉处理后为空的行（原文的空行、只有标点或数字的行）。
     """
     from .download import read_text
-    lines = [preprocess_line(line) for line in read_text("time_machine").splitlines()]
+    text = read_text("time_machine")
+    lines = [preprocess_line(line) for line in text.splitlines()]
     return lines if keep_empty else [line for line in lines if line]
 
 
@@ -32,7 +35,8 @@ def tokenize(lines, token="word"):
     返回：与 ``lines`` 等长的列表，每个元素是该行的词元列表。
     """
     if isinstance(lines, str):
-        raise TypeError("lines 应为字符串列表（每个元素一行），而不是单个字符串；可以用 text.splitlines()")
+        raise TypeError("lines 应为字符串列表（每个元素一行），而不是单个字符串；"
+                        "可以用 text.splitlines()")
     if token == "word":
         return [line.split() for line in lines]
     if token == "char":
@@ -41,7 +45,8 @@ def tokenize(lines, token="word"):
 
 
 def count_corpus(tokens):
-    """统计词元频率。``tokens`` 可以是一维词元列表，也可以是二维（每行一个列表）。"""
+    """统计词元频率。``tokens`` 可以是一维词元列表，也可以是二维（每行一个列
+    表）。"""
     if tokens and isinstance(tokens[0], (list, tuple)):
         tokens = [tok for line in tokens for tok in line]
     return collections.Counter(tokens)

@@ -20,18 +20,21 @@ def _prefix_tokens(prefix, vocab):
     elif isinstance(prefix, (list, tuple)):
         tokens = list(prefix)
     else:
-        raise TypeError(f"prefix 应为字符串（字符级）或词元列表，实际是 {type(prefix).__name__}")
+        raise TypeError("prefix 应为字符串（字符级）或词元列表，实际是 "
+                        f"{type(prefix).__name__}")
     if not tokens:
         raise ValueError("prefix 不能为空：模型需要至少一个词元来预热隐状态")
     unknown = sorted({tok for tok in tokens if tok not in vocab})
     if unknown:
-        raise ValueError(f"prefix 中有词表里没有的词元 {unknown}；字符级词表只含小写字母和空格，"
+        raise ValueError(f"prefix 中有词表里没有的词元 {unknown}；"
+                         "字符级词表只含小写字母和空格，"
                          "请先用 seqbook.preprocess_line 规范化前缀")
     return tokens
 
 
 @torch.no_grad()
-def predict(prefix, num_preds, net, vocab, device=None, temperature=0.0, generator=None):
+def predict(prefix, num_preds, net, vocab, device=None, temperature=0.0,
+            generator=None):
     """在 ``prefix`` 后面生成 ``num_preds`` 个词元。
 
     预热期：先把整个前缀一次送进模型，得到读完前缀后的隐状态和下一个词元的分布；
@@ -77,16 +80,22 @@ PrefixPerplexity = collections.namedtuple("PrefixPerplexity", ["full", "prefix"]
 
 @torch.no_grad()
 def prefix_perplexity(net, corpus, num_steps, device=None, max_sequences=None):
-    """在同一批序列上比较两种困惑度：一次性前向（``full``）与只看前文（``prefix``）。
+    """在同一批序列上比较两种困惑度：一次性前向（``full``）与只看前文
+    （``prefix``）。
 
-    ``net`` 是语言模型（``begin_state(batch_size, device)``，``forward(X, state) -> (logits, state)``，
-    logits (batch_size, steps, vocab_size)）；``corpus`` 是词元索引的一维序列（列表或张量）。
-    把语料切成（至多 ``max_sequences`` 段）长 ``num_steps + 1`` 的序列，每段都从零状态开始：
+    ``net`` 是语言模型（``begin_state(batch_size, device)``，
+    ``forward(X, state) -> (logits, state)``，
+    logits (batch_size, steps, vocab_size)）；``corpus`` 是词元索引的一维序列（列表
+    或张量）。把语料切成（至多 ``max_sequences`` 段）长 ``num_steps + 1`` 的序列，
+    每段都从零状态开始：
 
-    - ``full``：把前 ``num_steps`` 个词元一次送入，位置 t 的输出给 x_{t+1} 打分（训练时的算法）；
-    - ``prefix``：对每个 t 都从头只送入 x_1..x_t，取最后一个位置的输出给 x_{t+1} 打分。
+    - ``full``：把前 ``num_steps`` 个词元一次送入，位置 t 的输出给 x_{t+1}
+      打分（训练时的算法）；
+    - ``prefix``：对每个 t 都从头只送入 x_1..x_t，取最后一个位置的输出给 x_{t+1}
+      打分。
 
-    单向模型的两者相同；双向模型在一次性前向时偷看了后文，``prefix`` 才是它真实的预测能力。
+    单向模型的两者相同；双向模型在一次性前向时偷看了后文，``prefix`` 才是它真实的预
+    测能力。
     返回 ``PrefixPerplexity(full, prefix)``。
     """
     check_positive_int(num_steps, "num_steps")
@@ -95,17 +104,22 @@ def prefix_perplexity(net, corpus, num_steps, device=None, max_sequences=None):
     corpus = torch.as_tensor(corpus, dtype=torch.long).flatten()
     num_seqs = len(corpus) // (num_steps + 1)
     if num_seqs == 0:
-        raise ValueError(f"corpus 太短：至少需要 num_steps + 1 = {num_steps + 1} 个词元，"
+        raise ValueError(f"corpus 太短：至少需要 num_steps + 1 = {num_steps + 1} "
+                         "个词元，"
                          f"实际只有 {len(corpus)} 个")
     num_seqs = min(num_seqs, max_sequences or num_seqs)
-    data = corpus[:num_seqs * (num_steps + 1)].reshape(num_seqs, num_steps + 1).to(device)
+    data = corpus[:num_seqs * (num_steps + 1)].reshape(num_seqs, num_steps + 1)
+    data = data.to(device)  # (num_seqs, num_steps + 1)
     was_training = net.training
     net.eval()
-    logits, _ = net(data[:, :-1], net.begin_state(num_seqs, device))  # (num_seqs, num_steps, vocab_size)
-    full = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), data[:, 1:].reshape(-1)).item()
+    # (num_seqs, num_steps, vocab_size)
+    logits, _ = net(data[:, :-1], net.begin_state(num_seqs, device))
+    full = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                           data[:, 1:].reshape(-1)).item()
     prefix = 0.0
     for t in range(1, num_steps + 1):
-        logits, _ = net(data[:, :t], net.begin_state(num_seqs, device))  # (num_seqs, t, vocab_size)
+        # (num_seqs, t, vocab_size)
+        logits, _ = net(data[:, :t], net.begin_state(num_seqs, device))
         prefix += F.cross_entropy(logits[:, -1], data[:, t]).item() / num_steps
     net.train(was_training)
     return PrefixPerplexity(math.exp(full), math.exp(prefix))

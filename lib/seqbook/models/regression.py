@@ -1,4 +1,5 @@
-"""回归模型：自回归预测用的多层感知机（第 1 章），Nadaraya-Watson 核回归（第 3 章）。
+"""回归模型：自回归预测用的多层感知机（第 1 章），Nadaraya-Watson 核回归（第 3
+章）。
 
 核回归把注意力汇聚看成按相似度加权的平均。一维回归问题中，训练样本
 ``(x_i, y_i)`` 是键值对，要预测的位置 ``x`` 是查询：
@@ -81,7 +82,8 @@ class NWKernelRegression(nn.Module):
         self.attention_weights = None
 
     def forward(self, queries, keys, values):
-        y_hat, self.attention_weights = nadaraya_watson(queries, keys, values, self.w)
+        y_hat, weights = nadaraya_watson(queries, keys, values, self.w)
+        self.attention_weights = weights  # (num_queries, num_kvs)
         return y_hat  # (num_queries,)
 
 
@@ -99,5 +101,6 @@ def leave_one_out(x_train, y_train):
                          f"实际 {n} 与 {y_train.shape[0]}")
     others = ~torch.eye(n, dtype=torch.bool)  # (n, n)：第 i 行去掉第 i 个
     keys = x_train.expand(n, n)[others].reshape(n, n - 1)  # (n_train, n_train - 1)
-    values = y_train.expand(n, n)[others].reshape(n, n - 1)  # (n_train, n_train - 1)
+    # (n_train, n_train - 1)
+    values = y_train.expand(n, n)[others].reshape(n, n - 1)
     return keys, values

@@ -41,8 +41,8 @@ class RNNScratch(_Cell):
     def forward(self, inputs, state=None):
         """inputs ``(batch_size, num_steps, num_inputs)``；state
         ``(batch_size, num_hiddens)``，为 None 时用全零。返回 ``(outputs, state)``：
-        所有时间步的隐状态 ``(batch_size, num_steps, num_hiddens)`` 与最后一步的隐状态。
-        """
+        所有时间步的隐状态 ``(batch_size, num_steps, num_hiddens)`` 与最后一步的隐状
+        态。"""
         check_tensor(inputs, "inputs", 3)
         if inputs.shape[-1] != self.num_inputs:
             raise ValueError(f"inputs 的形状应为 (batch_size, num_steps, "
@@ -51,7 +51,8 @@ class RNNScratch(_Cell):
         if state is None:
             state = self.begin_state(batch_size, inputs.device)
         elif state.shape != (batch_size, self.num_hiddens):
-            raise ValueError(f"state 的形状应为 ({batch_size}, {self.num_hiddens})，"
+            raise ValueError(f"state 的形状应为 ({batch_size}, "
+                             f"{self.num_hiddens})，"
                              f"实际为 {tuple(state.shape)}")
         # 输入项与隐状态无关，可以一次算出所有时间步的，循环里只剩 H W_hh
         XW = inputs @ self.W_xh + self.b_h  # (batch_size, num_steps, num_hiddens)
@@ -59,11 +60,13 @@ class RNNScratch(_Cell):
         for t in range(num_steps):
             H = torch.tanh(XW[:, t] + H @ self.W_hh)  # (batch_size, num_hiddens)
             outputs.append(H)
-        return torch.stack(outputs, dim=1), H  # (batch_size, num_steps, num_hiddens)
+        # (batch_size, num_steps, num_hiddens)
+        return torch.stack(outputs, dim=1), H
 
 
 class OutputScratch(nn.Module):
-    """从零实现的输出层 ``O_t = H_t W_hq + b_q``：W_hq 均匀初始化，b_q 从 0 开始。"""
+    """从零实现的输出层 ``O_t = H_t W_hq + b_q``：W_hq 均匀初始化，b_q 从 0
+    开始。"""
 
     def __init__(self, num_hiddens, vocab_size):
         super().__init__()
@@ -101,7 +104,8 @@ class RNNLMScratch(nn.Module):
     - ``RNNLMScratch(vocab_size, num_hiddens)``：循环层是 :class:`RNNScratch`，
       输出层是 :class:`OutputScratch`，``O_t = H_t W_hq + b_q``；
     - ``RNNLMScratch(vocab_size, rnn=GRUScratch(vocab_size, num_hiddens))``：
-      用给定的从零实现的循环层（GRU、LSTM、深度或双向网络），输出层是 ``nn.Linear``。
+      用给定的从零实现的循环层（GRU、LSTM、深度或双向网络），输出层是
+      ``nn.Linear``。
     """
 
     def __init__(self, vocab_size, num_hiddens=None, *, rnn=None):
@@ -118,11 +122,13 @@ class RNNLMScratch(nn.Module):
         elif not isinstance(rnn, (RNNScratch, RecurrentScratch)):
             raise TypeError("rnn 应为 RNNScratch、GRUScratch、LSTMScratch、"
                             "DeepRNNScratch 或 BiRNNScratch，实际是 "
-                            f"{type(rnn).__name__}；torch 的循环层请用 seqbook.RNNModel")
+                            f"{type(rnn).__name__}；torch 的循环层请用 "
+                            "seqbook.RNNModel")
         else:
             num_inputs, num_outputs = _layer_sizes(rnn, "rnn")
             if num_inputs != vocab_size:
-                raise ValueError(f"独热输入的维数是 vocab_size={vocab_size}，rnn 的 "
+                raise ValueError(f"独热输入的维数是 vocab_size={vocab_size}，"
+                                 "rnn 的 "
                                  f"num_inputs 应与之相等，实际为 {num_inputs}")
             self.rnn = rnn
             self.output = nn.Linear(num_outputs, vocab_size)
@@ -145,13 +151,14 @@ class RNNModel(nn.Module):
 
     参数：
         rnn_layer: 循环层，``outputs, state = rnn_layer(inputs, state)``：
-            ``batch_first=True`` 的 ``nn.RNN``/``nn.GRU``/``nn.LSTM``（可以多层、双向），
-            或本书从零实现的 ``RNNScratch``、``GRUScratch`` 等；它的输入维数就是嵌入维度。
+            ``batch_first=True`` 的 ``nn.RNN``/``nn.GRU``/``nn.LSTM``（可以多层、
+            双向），或本书从零实现的 ``RNNScratch``、``GRUScratch`` 等；
+            它的输入维数就是嵌入维度。
         vocab_size: 词表大小。
 
-    嵌入层 ``nn.Embedding(vocab_size, input_size)`` 等价于“独热向量乘一个矩阵”，但只取
-    一行，不做乘法。双向模型在每个位置都看到了后文，不能用来做下一个词元的预测；这里
-    支持它只是为了让其他任务复用同一个类。
+    嵌入层 ``nn.Embedding(vocab_size, input_size)`` 等价于“独热向量乘一个矩阵”，
+    但只取一行，不做乘法。双向模型在每个位置都看到了后文，不能用来做下一个词元的预
+    测；这里支持它只是为了让其他任务复用同一个类。
     """
 
     def __init__(self, rnn_layer, vocab_size):
