@@ -5,8 +5,9 @@
     SEQBOOK_DATA=/path/to/data python bench/bench_seq2seq.py [--device cpu] [--threads 2] [--json PATH]
 
 1. 训练速度（目标词元/秒，与 :func:`seqbook.train_seq2seq` 的口径相同）：
-   - 英译中：书中的设置 :data:`seqbook.training.seq2seq.GRU_CMN_CONFIG`，在训练集的前若干个按长度分桶的
-     小批量上做前向、反向与一次 Adam 更新；
+   - 英译中：书中的设置 :data:`seqbook.GRU_CMN_CONFIG`，在训练集的前若干个按长度分桶的
+     小批量上各做一个库的训练步 :func:`seqbook.train_step`（与 :func:`seqbook.train_seq2seq`
+     相同的损失、梯度裁剪与 Adam 更新）；
    - 经典英译法：600 个句对、两层 32 维 GRU、批量 64（《动手学深度学习》的设置），训练若干轮；
      在同一台机器上接着用《动手学深度学习》的经典代码（:func:`d2l_classic_training`，照原书
      重写：不打包、不分桶、每批填充到 ``num_steps``、损失按序列平均后求和）训练同样的轮数，
@@ -26,7 +27,7 @@ import time
 import torch
 
 import seqbook
-from seqbook.training.seq2seq import GRU_CMN_CONFIG
+from seqbook import GRU_CMN_CONFIG
 
 
 def sync(device):
@@ -49,27 +50,20 @@ def best_of(repeats, fn, device):
 def bench_cmn_training(data, device, num_batches, repeats):
     cfg = GRU_CMN_CONFIG
     seqbook.set_seed(0)
-    model = seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, cfg["embed_size"],
-                                  cfg["num_hiddens"], cfg["num_layers"], cfg["dropout"]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], foreach=True)
-    bos = data.tgt_vocab["<bos>"]
+    model = cfg.build(data.src_vocab, data.tgt_vocab).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    loss_fn = seqbook.seq2seq_loss(data.tgt_vocab["<bos>"], device)
     batches = []
-    for i, batch in enumerate(data.train_iter(cfg["batch_size"])):
+    for i, batch in enumerate(data.train_iter(cfg.batch_size)):
         if i == num_batches:
             break
         batches.append([t.to(device) for t in batch])
     num_tokens = sum(int(b[3].sum()) for b in batches)
 
-    def run():
+    def run():  # 库的训练步：前向、损失、反向、梯度裁剪（阈值 1）、Adam 更新
         model.train()
-        for X, X_len, Y, Y_len in batches:
-            logits = model(X, X_len, seqbook.decoder_inputs(Y, bos))
-            loss = seqbook.masked_cross_entropy(logits, Y, Y_len)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-        return loss.item()
+        for batch in batches:
+            seqbook.train_step(model, loss_fn, batch, optimizer, grad_clip=1.0)
 
     seconds, _ = best_of(repeats, run, device)
     return num_tokens / seconds, 1000 * seconds / len(batches)
@@ -189,8 +183,7 @@ def cpu_name():
 def bench_beam(data, device, repeats):
     cfg = GRU_CMN_CONFIG
     seqbook.set_seed(0)
-    model = seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, cfg["embed_size"],
-                                  cfg["num_hiddens"], cfg["num_layers"], cfg["dropout"]).to(device).eval()
+    model = cfg.build(data.src_vocab, data.tgt_vocab).to(device).eval()
     sources = [src for src, _ in data.test_pairs]
     X, valid_len = seqbook.encode_source(sources, data.src_vocab, data.num_steps)
     X, valid_len = X.to(device), valid_len.to(device)
@@ -253,7 +246,7 @@ def main():
         return
     rate, ms = bench_cmn_training(data, device, args.batches, args.repeats)
     print(f"英译中 GRU seq2seq 训练：{rate:,.0f} 词元/秒（每步 {ms:.1f} 毫秒，"
-          f"批量 {GRU_CMN_CONFIG['batch_size']}）")
+          f"批量 {GRU_CMN_CONFIG.batch_size}）")
     result = bench_fra_training(device, args.fra_epochs, 1)
     print(f"英译法 600 句对 {args.fra_epochs} 轮：{result.seconds:.1f} 秒，"
           f"{result.tokens_per_sec:,.0f} 词元/秒，损失 {result.losses[-1]:.3f}")

@@ -128,3 +128,20 @@ def test_parallel_processes_train_a_model_once(tmp_path):
     assert marker.read_text().count("trained") == 1
     assert sorted(loaded for _, loaded in results) == [False, True]
     assert all(record == {"loss": 1.0} for record, _ in results)
+
+
+def test_train_or_load_config_roundtrip(tmp_path, monkeypatch):
+    """配置数据类 → build → 训练并缓存；第二次载入同样的权重与 TrainResult。"""
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
+    data = seqbook.load_translation("fra-eng", num_steps=10, max_tokens=None, num_test=0,
+                                    num_examples=100)
+    config = seqbook.Seq2SeqConfig(embed_size=8, num_hiddens=8, num_epochs=1,
+                                   batch_size=32)
+    model, result, loaded = seqbook.train_or_load(config, data, "cpu")
+    assert not loaded and isinstance(result, seqbook.TrainResult) and len(result.losses) == 1
+    again, result2, loaded = seqbook.train_or_load(config, data, "cpu")
+    assert loaded and result2 == result and not again.training
+    for p1, p2 in zip(model.parameters(), again.parameters()):
+        assert torch.equal(p1, p2)
+    assert isinstance(config.build(data.src_vocab, data.tgt_vocab), seqbook.EncoderDecoder)

@@ -66,10 +66,9 @@ def test_training_learns_w_and_lowers_loss():
     torch.manual_seed(0)
     x_train, y_train, x_test, y_truth = _data()
     model = NWKernelRegression(w=0.5)
-    seen = []
-    losses = train_kernel_regression(model, x_train, y_train, num_epochs=5, lr=0.5,
-                                     callback=lambda e, l: seen.append(e))
-    assert seen == [1, 2, 3, 4, 5]
+    result = train_kernel_regression(model, (x_train, y_train), 5, 0.5, "cpu")
+    losses = result.losses
+    assert len(losses) == 5 and result.device == "cpu"
     assert losses[-1] < losses[0]
     assert abs(model.w.item()) > 1.0  # 学到的核比 w=1 窄
     with torch.no_grad():
@@ -92,7 +91,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="x_train"):
         leave_one_out(torch.zeros(3), torch.zeros(2))
     with pytest.raises(ValueError, match="num_epochs"):
-        train_kernel_regression(NWKernelRegression(), torch.zeros(3), torch.zeros(3), num_epochs=0)
+        train_kernel_regression(NWKernelRegression(), (torch.zeros(3), torch.zeros(3)), 0, 0.5)
     with pytest.raises(ValueError, match="lr"):
-        train_kernel_regression(NWKernelRegression(), torch.zeros(3), torch.zeros(3), lr=0)
+        train_kernel_regression(NWKernelRegression(), (torch.zeros(3), torch.zeros(3)), 5, 0)
     assert kernel_target(torch.tensor([0.0])).item() == 0.0

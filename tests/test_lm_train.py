@@ -17,6 +17,8 @@ from seqbook.training.lm import (
     train_epoch,
     train_lm,
 )
+from seqbook.training.schedule import lr_factor, warmup_lr_lambda
+from seqbook.training.trainer import fit, train_step
 
 
 def test_uniform_model_perplexity_is_vocab_size():
@@ -160,8 +162,8 @@ def test_train_lm_learns_a_periodic_sequence():
     train = SeqDataLoader(corpus[:1200], 8, 10, seed=0)
     val = SeqDataLoader(corpus[1200:], 4, 10, seed=0)
     net = RNNModel(nn.GRU(8, 16, batch_first=True), 7)
-    result = train_lm(net, train, val, lr=0.02, num_epochs=6, device=torch.device("cpu"),
-                      optimizer="adam", plot=False)
+    result = train_lm(net, train, num_epochs=6, lr=0.02, device=torch.device("cpu"),
+                      val_iter=val, optimizer="adam", plot=False)
     assert len(result.train_ppl) == len(result.val_ppl) == 6
     assert result.final_val_ppl < 1.2 and result.tokens_per_sec > 0 and result.device == "cpu"
     assert evaluate_perplexity(net, val, torch.device("cpu")) < 1.2
@@ -171,6 +173,52 @@ def test_train_lm_bad_arguments():
     net = RNNLMScratch(5, 4)
     loader = SeqDataLoader([i % 5 for i in range(200)], 2, 5)
     with pytest.raises(ValueError, match="optimizer"):
-        train_lm(net, loader, None, 0.1, 1, torch.device("cpu"), optimizer="rmsprop", plot=False)
+        train_lm(net, loader, 1, 0.1, torch.device("cpu"), optimizer="rmsprop", plot=False)
     with pytest.raises(ValueError, match="num_epochs"):
-        train_lm(net, loader, None, 0.1, 0, torch.device("cpu"), plot=False)
+        train_lm(net, loader, 0, 0.1, torch.device("cpu"), plot=False)
+
+
+def test_norm_of_norms_clipping_is_bitwise_clip_grad_norm():
+    """train_seq2seq 与填空用的算法与 torch 的 clip_grad_norm_ 逐位相同。"""
+    torch.manual_seed(0)
+    nets = [nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    X = torch.randn(4, 5) * 10
+    for net in nets:
+        net(X).pow(2).sum().backward()
+    norm1 = grad_clipping(nets[0], 0.1, norm_of_norms=True)
+    norm2 = nn.utils.clip_grad_norm_(nets[1].parameters(), 0.1)
+    assert torch.equal(norm1, norm2)
+    for p1, p2 in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(p1.grad, p2.grad)
+
+
+def test_train_step_and_train_result():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    X, y = torch.randn(8, 3), torch.randn(8, 1)
+
+    def loss_fn(model, batch):
+        loss = ((model(batch[0]) - batch[1]) ** 2).mean()
+        return loss, (loss.item() * len(batch[0]), len(batch[0]))
+
+    before = net.weight.detach().clone()
+    stats = train_step(net, loss_fn, (X, y), opt, grad_clip=1.0)
+    assert stats[1] == 8 and not torch.equal(before, net.weight)
+    result = fit(net, lambda: [(X, y)], loss_fn, opt, 3, "cpu",
+                 lambda m: {"losses": m[0] / m[1]})
+    assert len(result.losses) == 3 and result.final_losses == result.losses[-1]
+    assert result.num_tokens == 24 and not net.training and "损失" in result.summary()
+    with pytest.raises(AttributeError):
+        _ = result.val_ppl
+
+
+def test_lr_factor_one_schedule():
+    f = warmup_lr_lambda(4)
+    for step in range(20):  # 论文的形状：min(s / w, sqrt(w / s))，s = step + 1
+        s = step + 1
+        assert f(step) == min(s / 4, math.sqrt(4 / s))
+    assert lr_factor(0, decay="cosine", total_steps=10) == 1.0
+    assert lr_factor(5, decay="cosine", total_steps=10) == pytest.approx(0.5)
+    assert lr_factor(1, warmup_steps=4) == 0.5

@@ -56,5 +56,5 @@ def test_mlp_learns_sine():
     _, x = sine_data(400, noise=0.05)
     f, l = make_windows(x, 4)
     net = get_mlp(4)
-    losses = train_regressor(net, f, l, num_epochs=5)
+    losses = train_regressor(net, (f, l), 5, 0.01, "cpu").losses
     assert losses[-1] < 0.01

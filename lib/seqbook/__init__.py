@@ -157,24 +157,42 @@ from .models.transformer import (
     make_transformer,
 )
 from .training.checkpoint import CheckpointError, checkpoint_path, load_or_train
+from .training.configs import (
+    BAHDANAU_CMN_CONFIG,
+    GRU_CMN_CONFIG,
+    TRANSFORMER_CMN_CONFIG,
+    BahdanauConfig,
+    Seq2SeqConfig,
+    TransformerConfig,
+    train_or_load,
+)
 from .training.fill_blank import evaluate_fill_blank, mask_tokens, train_fill_blank
 from .training.lm import (
-    LMTrainResult,
     detach_state,
     evaluate_perplexity,
-    grad_clipping,
+    lm_task,
     perplexity,
     train_epoch,
     train_lm,
 )
 from .training.regression import train_kernel_regression, train_regressor
-from .training.schedule import warmup_lr_lambda, warmup_scheduler
+from .training.schedule import (
+    lr_factor,
+    lr_scheduler,
+    warmup_lr_lambda,
+    warmup_scheduler,
+)
 from .training.seq2seq import (
-    BAHDANAU_CMN_CONFIG,
-    Seq2SeqTrainResult,
     decoder_inputs,
     masked_cross_entropy,
     scheduled_sampling_logits,
-    train_or_load_seq2seq,
+    seq2seq_loss,
     train_seq2seq,
+)
+from .training.trainer import (
+    TrainResult,
+    fit,
+    grad_clipping,
+    run_epoch,
+    train_step,
 )

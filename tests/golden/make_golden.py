@@ -58,25 +58,27 @@ def lm_cases():
     train_iter, val_iter, vocab = seqbook.load_data_time_machine(16, 20, max_tokens=6000, seed=0)
     seqbook.set_seed(0)
     net = seqbook.RNNLMScratch(len(vocab), 32)
-    r = seqbook.train_lm(net, train_iter, val_iter, 1.0, 2, torch.device("cpu"), plot=False)
+    r = seqbook.train_lm(net, train_iter, 2, 1.0, torch.device("cpu"), val_iter=val_iter,
+                         plot=False)
     out["rnn_scratch"] = {"train_ppl": floats(r.train_ppl), "val_ppl": floats(r.val_ppl),
                           "params": params_digest(net)}
     seqbook.set_seed(0)
     net = seqbook.RNNModel(nn.GRU(len(vocab), 32, batch_first=True), len(vocab))
-    r = seqbook.train_lm(net, train_iter, val_iter, 0.01, 2, torch.device("cpu"), optimizer="adam",
-                         plot=False)
+    r = seqbook.train_lm(net, train_iter, 2, 0.01, torch.device("cpu"), val_iter=val_iter,
+                         optimizer="adam", plot=False)
     out["gru_adam"] = {"train_ppl": floats(r.train_ppl), "val_ppl": floats(r.val_ppl),
                        "params": params_digest(net)}
     seqbook.set_seed(0)
     net = seqbook.RNNLMScratch(len(vocab), rnn=seqbook.LSTMScratch(len(vocab), 32))
-    r = seqbook.train_lm(net, train_iter, val_iter, 1.0, 1, torch.device("cpu"), plot=False)
+    r = seqbook.train_lm(net, train_iter, 1, 1.0, torch.device("cpu"), val_iter=val_iter,
+                         plot=False)
     out["lstm_scratch"] = {"train_ppl": floats(r.train_ppl), "val_ppl": floats(r.val_ppl),
                            "params": params_digest(net)}
     out["predict"] = seqbook.predict("time traveller", 20, net, vocab)
     seqbook.set_seed(0)
     net = seqbook.RNNModel(nn.GRU(len(vocab), 32, batch_first=True, bidirectional=True), len(vocab))
-    acc = seqbook.train_fill_blank(net, train_iter, val_iter, 0.01, 1, torch.device("cpu"))
-    out["fill_blank"] = {"acc": floats(acc), "params": params_digest(net)}
+    r = seqbook.train_fill_blank(net, train_iter, 1, 0.01, torch.device("cpu"), val_iter=val_iter)
+    out["fill_blank"] = {"acc": floats(r.val_acc), "params": params_digest(net)}
     return out
 
 
@@ -87,13 +89,14 @@ def regression_cases():
     features, labels = seqbook.make_windows(x, 4)
     seqbook.set_seed(0)
     net = seqbook.get_mlp(4)
-    r = seqbook.train_regressor(net, features, labels, num_epochs=2, generator=torch.Generator().manual_seed(0))
-    out["regressor"] = {"result": repr(r), "params": params_digest(net)}
+    r = seqbook.train_regressor(net, (features, labels), 2, 0.01, "cpu",
+                                generator=torch.Generator().manual_seed(0))
+    out["regressor"] = {"result": repr(r.losses), "params": params_digest(net)}
     x_train, y_train, *_ = seqbook.make_kernel_data(generator=torch.Generator().manual_seed(0))
     seqbook.set_seed(0)
     model = seqbook.NWKernelRegression()
-    r = seqbook.train_kernel_regression(model, x_train, y_train, num_epochs=3)
-    out["kernel"] = {"result": repr(r), "params": params_digest(model)}
+    r = seqbook.train_kernel_regression(model, (x_train, y_train), 3, 0.5, "cpu")
+    out["kernel"] = {"result": repr(r.losses), "params": params_digest(model)}
     return out
 
 

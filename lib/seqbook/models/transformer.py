@@ -15,6 +15,7 @@ from typing import NamedTuple, Optional
 import torch
 from torch import nn
 
+from .._checks import check_positive_int
 from .encoder_decoder import Decoder, Encoder, EncoderDecoder, select_batch
 from .multihead import MultiHeadAttention
 from .positional import PositionalEncoding
@@ -225,22 +226,23 @@ class TransformerDecoder(Decoder):
                 [blk.cross_attention.attention_weights for blk in self.blocks])
 
 
-def make_transformer(src_vocab_size, tgt_vocab_size, num_hiddens=128, ffn_num_hiddens=256,
-                     num_heads=4, num_layers=2, dropout=0.1, max_len=1000, norm_first=False):
+def make_transformer(src_vocab_size, tgt_vocab_size, num_hiddens=128,
+                     ffn_num_hiddens=256, num_heads=4, num_layers=2, dropout=0.1,
+                     max_len=1000, norm_first=False):
     """构造一个 Transformer 编码器-解码器（:class:`seqbook.EncoderDecoder`）。
 
-    编码器与解码器各 ``num_layers`` 层；线性层的权重按 Xavier 均匀分布初始化（与
-    ``nn.Transformer`` 相同）。
+    编码器与解码器各 ``num_layers`` 层；线性层的权重按 Xavier 均匀分布初始化
+    （与 ``nn.Transformer`` 相同）。
     """
-    for name, value in [("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size),
-                        ("num_hiddens", num_hiddens), ("ffn_num_hiddens", ffn_num_hiddens),
-                        ("num_heads", num_heads), ("num_layers", num_layers), ("max_len", max_len)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} 应为正整数，实际得到 {value!r}")
-    encoder = TransformerEncoder(src_vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                                 dropout, max_len, norm_first)
-    decoder = TransformerDecoder(tgt_vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                                 dropout, max_len, norm_first)
+    sizes = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
+                 num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens,
+                 num_heads=num_heads, num_layers=num_layers, max_len=max_len)
+    for name, value in sizes.items():
+        check_positive_int(value, name)
+    args = (num_hiddens, ffn_num_hiddens, num_heads, num_layers, dropout, max_len,
+            norm_first)
+    encoder = TransformerEncoder(src_vocab_size, *args)
+    decoder = TransformerDecoder(tgt_vocab_size, *args)
     model = EncoderDecoder(encoder, decoder)
     for module in model.modules():
         if isinstance(module, nn.Linear):
@@ -249,7 +251,8 @@ def make_transformer(src_vocab_size, tgt_vocab_size, num_hiddens=128, ffn_num_hi
 
 
 def keep_attention_weights(model, keep=True):
-    """让 ``model`` 中所有 :class:`MultiHeadAttention` 走显式路径并保存注意力权重（画热图用）。
+    """让 ``model`` 中所有 :class:`MultiHeadAttention` 走显式路径并保存注意力
+    权重（画热图用）。
 
     返回 ``model``。``keep=False`` 恢复融合路径。
     """

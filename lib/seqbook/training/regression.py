@@ -4,47 +4,57 @@ import torch
 from torch import nn
 
 from ..models.regression import leave_one_out
+from .trainer import fit, prepare, training_plot
 
 
-def train_kernel_regression(model, x_train, y_train, num_epochs=5, lr=0.5, callback=None):
-    """用随机梯度下降（整批）训练 :class:`NWKernelRegression`，损失为平方误差的一半之和。
+def train_kernel_regression(model, data, num_epochs, lr, device=None, plot=False,
+                            title=None):
+    """用随机梯度下降（整批）训练 :class:`NWKernelRegression`，损失为平方误差的
+    一半之和。
 
-    每个训练样本作为查询，其余样本作为键值对（见 :func:`leave_one_out`）。
-    ``callback(epoch, loss)`` 在每轮结束时调用（例如画训练曲线）。返回每轮的损失列表。
+    ``data`` 是 ``(x_train, y_train)``；每个训练样本作为查询，其余样本作为键值对
+    （见 :func:`leave_one_out`）。返回 :class:`seqbook.TrainResult`（``losses``）。
     """
-    if not isinstance(num_epochs, int) or num_epochs <= 0:
-        raise ValueError(f"num_epochs 应为正整数，实际得到 {num_epochs!r}")
-    if lr <= 0:
-        raise ValueError(f"lr 应为正数，实际得到 {lr!r}")
+    device = prepare(model, num_epochs, lr, device)
+    x_train, y_train = (t.to(device) for t in data)
     keys, values = leave_one_out(x_train, y_train)  # (n_train, n_train - 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for epoch in range(num_epochs):
-        optimizer.zero_grad()
-        loss = ((model(x_train, keys, values) - y_train) ** 2 / 2).sum()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if callback is not None:
-            callback(epoch + 1, losses[-1])
-    return losses
+
+    def loss_fn(net, batch):
+        loss = ((net(x_train, keys, values) - y_train) ** 2 / 2).sum()
+        return loss, (loss.item(), len(x_train))
+
+    fig = training_plot(num_epochs, "训练损失", title=title) if plot else None
+    return fit(model, lambda: [None], loss_fn, optimizer, num_epochs, device,
+               lambda metric: {"losses": metric[0]}, plot=fig)
 
 
-def train_regressor(net, features, labels, num_epochs=5, lr=0.01, batch_size=16, generator=None):
-    """用 Adam 和均方误差训练回归模型，返回每轮结束时整个训练集上的均方误差列表。"""
+def train_regressor(model, data, num_epochs, lr, device=None, batch_size=16,
+                    generator=None):
+    """用 Adam 和均方误差训练回归模型；``data`` 是 ``(features, labels)``。
+
+    返回 :class:`seqbook.TrainResult`：``losses`` 是每轮结束时整个训练集上的
+    均方误差。
+    """
+    features, labels = data
     if len(features) != len(labels):
-        raise ValueError(f"features 有 {len(features)} 行，labels 有 {len(labels)} 行，应相等")
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
-    losses = []
-    for _ in range(num_epochs):
+        raise ValueError(f"features 有 {len(features)} 行，labels 有 "
+                         f"{len(labels)} 行，应相等")
+    device = prepare(model, num_epochs, lr, device)
+    features, labels = features.to(device), labels.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    mse = nn.MSELoss()
+
+    def batches():  # 每轮重新打乱
         perm = torch.randperm(len(features), generator=generator)
-        for i in range(0, len(features), batch_size):
-            idx = perm[i:i + batch_size]
-            loss = loss_fn(net(features[idx]), labels[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        with torch.no_grad():
-            losses.append(loss_fn(net(features), labels).item())
-    return losses
+        return [perm[i:i + batch_size] for i in range(0, len(features), batch_size)]
+
+    def loss_fn(net, idx):
+        loss = mse(net(features[idx]), labels[idx])
+        return loss, (loss.item() * len(idx), len(idx))
+
+    @torch.no_grad()
+    def epoch_end(metric):
+        return {"losses": mse(model(features), labels).item()}
+
+    return fit(model, batches, loss_fn, optimizer, num_epochs, device, epoch_end)

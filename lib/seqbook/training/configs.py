@@ -1,0 +1,96 @@
+"""书中训练的翻译模型的设置：每种模型一个小数据类，``build(src_vocab, tgt_vocab)``
+构造模型；:func:`train_or_load` 按设置训练一次并缓存，之后直接载入。"""
+
+import dataclasses
+
+from ..models.bahdanau import build_bahdanau
+from ..models.seq2seq import build_seq2seq
+from ..models.transformer import make_transformer
+from ..utils import get_device, set_seed
+from .checkpoint import load_or_train
+from .seq2seq import train_seq2seq
+from .trainer import TrainResult
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2SeqConfig:
+    """英译中 GRU seq2seq（第 2 章“序列到序列学习”）：两核 CPU 上训练约 90 秒。"""
+    embed_size: int = 128
+    num_hiddens: int = 256
+    num_layers: int = 1
+    dropout: float = 0.2
+    lr: float = 0.005
+    batch_size: int = 128
+    num_epochs: int = 5
+    lr_decay: str = None
+    seed: int = 0
+    name = "gru-seq2seq-cmn"  # 缓存中检查点的名字
+
+    def build(self, src_vocab, tgt_vocab):
+        return build_seq2seq(src_vocab, tgt_vocab, self.embed_size,
+                             self.num_hiddens, self.num_layers, self.dropout)
+
+
+@dataclasses.dataclass(frozen=True)
+class BahdanauConfig(Seq2SeqConfig):
+    """英译中 Bahdanau 注意力（第 3 章）：训练时间与 GRU seq2seq 相近。"""
+    embed_size: int = 256
+    dropout: float = 0.1
+    batch_size: int = 64
+    num_epochs: int = 4
+    lr_decay: str = "cosine"
+    name = "bahdanau-cmn"
+
+    def build(self, src_vocab, tgt_vocab):
+        return build_bahdanau(src_vocab, tgt_vocab, self.embed_size,
+                              self.num_hiddens, self.num_layers, self.dropout)
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig:
+    """英译中 Transformer（第 3 章）：宽度 128，4 个头，编码器与解码器各 2 层。"""
+    num_hiddens: int = 128
+    ffn_num_hiddens: int = 256
+    num_heads: int = 4
+    num_layers: int = 2
+    dropout: float = 0.1
+    norm_first: bool = True
+    lr: float = 0.004
+    batch_size: int = 128
+    num_epochs: int = 6
+    lr_decay: str = "cosine"
+    seed: int = 0
+    name = "transformer-cmn"
+
+    def build(self, src_vocab, tgt_vocab):
+        return make_transformer(len(src_vocab), len(tgt_vocab), self.num_hiddens,
+                                self.ffn_num_hiddens, self.num_heads,
+                                self.num_layers, self.dropout,
+                                norm_first=self.norm_first)
+
+
+GRU_CMN_CONFIG = Seq2SeqConfig()
+BAHDANAU_CMN_CONFIG = BahdanauConfig()
+TRANSFORMER_CMN_CONFIG = TransformerConfig()
+
+
+def train_or_load(config, data, device=None):
+    """按 ``config`` 构造模型并训练；同样的设置与数据训练过一次后直接从缓存载入。
+
+    返回 ``(model, result, loaded)``：模型（``eval`` 模式）、:class:`TrainResult`
+    （两条路径完全相同）与是否来自缓存。
+    """
+    device = get_device() if device is None else device
+    set_seed(config.seed)
+    model = config.build(data.src_vocab, data.tgt_vocab).to(device)
+
+    def train():
+        result = train_seq2seq(model, data, config.num_epochs, config.lr, device,
+                               config.batch_size, lr_decay=config.lr_decay,
+                               plot=False)
+        return dataclasses.asdict(result)
+
+    key = {**dataclasses.asdict(config), "data": data.fingerprint}
+    record, loaded = load_or_train(config.name, key, model, train, device)
+    model.eval()
+    return model, TrainResult(**record), loaded
