@@ -41,8 +41,8 @@ class RNNScratch(_Cell):
     def forward(self, inputs, state=None):
         """inputs ``(batch_size, num_steps, num_inputs)``；state
         ``(batch_size, num_hiddens)``，为 None 时用全零。返回 ``(outputs, state)``：
-        所有时间步的隐状态 ``(batch_size, num_steps, num_hiddens)`` 与最后一步的隐状
-        态。"""
+        所有时间步的隐状态 ``(batch_size, num_steps, num_hiddens)``
+        与最后一步的隐状态。"""
         check_tensor(inputs, "inputs", 3)
         if inputs.shape[-1] != self.num_inputs:
             raise ValueError(f"inputs 的形状应为 (batch_size, num_steps, "
@@ -51,8 +51,8 @@ class RNNScratch(_Cell):
         if state is None:
             state = self.begin_state(batch_size, inputs.device)
         elif state.shape != (batch_size, self.num_hiddens):
-            raise ValueError(f"state 的形状应为 ({batch_size}, "
-                             f"{self.num_hiddens})，"
+            raise ValueError("state 的形状应为 "
+                             f"({batch_size}, {self.num_hiddens})，"
                              f"实际为 {tuple(state.shape)}")
         # 输入项与隐状态无关，可以一次算出所有时间步的，循环里只剩 H W_hh
         XW = inputs @ self.W_xh + self.b_h  # (batch_size, num_steps, num_hiddens)
@@ -60,13 +60,13 @@ class RNNScratch(_Cell):
         for t in range(num_steps):
             H = torch.tanh(XW[:, t] + H @ self.W_hh)  # (batch_size, num_hiddens)
             outputs.append(H)
-        # (batch_size, num_steps, num_hiddens)
-        return torch.stack(outputs, dim=1), H
+        outputs = torch.stack(outputs, dim=1)  # (batch_size, num_steps, h)
+        return outputs, H
 
 
 class OutputScratch(nn.Module):
-    """从零实现的输出层 ``O_t = H_t W_hq + b_q``：W_hq 均匀初始化，b_q 从 0
-    开始。"""
+    """从零实现的输出层 ``O_t = H_t W_hq + b_q``：W_hq 均匀初始化，
+    b_q 从 0 开始。"""
 
     def __init__(self, num_hiddens, vocab_size):
         super().__init__()
@@ -122,14 +122,13 @@ class RNNLMScratch(nn.Module):
         elif not isinstance(rnn, (RNNScratch, RecurrentScratch)):
             raise TypeError("rnn 应为 RNNScratch、GRUScratch、LSTMScratch、"
                             "DeepRNNScratch 或 BiRNNScratch，实际是 "
-                            f"{type(rnn).__name__}；torch 的循环层请用 "
-                            "seqbook.RNNModel")
+                            f"{type(rnn).__name__}；"
+                            "torch 的循环层请用 seqbook.RNNModel")
         else:
             num_inputs, num_outputs = _layer_sizes(rnn, "rnn")
             if num_inputs != vocab_size:
-                raise ValueError(f"独热输入的维数是 vocab_size={vocab_size}，"
-                                 "rnn 的 "
-                                 f"num_inputs 应与之相等，实际为 {num_inputs}")
+                raise ValueError(f"rnn 的 num_inputs 应等于独热输入的维数 "
+                                 f"vocab_size={vocab_size}，实际为 {num_inputs}")
             self.rnn = rnn
             self.output = nn.Linear(num_outputs, vocab_size)
         self.vocab_size = vocab_size
@@ -157,8 +156,8 @@ class RNNModel(nn.Module):
         vocab_size: 词表大小。
 
     嵌入层 ``nn.Embedding(vocab_size, input_size)`` 等价于“独热向量乘一个矩阵”，
-    但只取一行，不做乘法。双向模型在每个位置都看到了后文，不能用来做下一个词元的预
-    测；这里支持它只是为了让其他任务复用同一个类。
+    但只取一行，不做乘法。双向模型在每个位置都看到了后文，不能用来预测下一个词元；
+    这里支持它只是为了让其他任务复用同一个类。
     """
 
     def __init__(self, rnn_layer, vocab_size):
