@@ -9,8 +9,10 @@ from seqbook.models.attention import (
     AdditiveAttention,
     DotProductAttention,
     masked_softmax,
+    scaled_dot_product,
     valid_key_mask,
 )
+from seqbook.models.multihead import MultiHeadAttention
 
 
 def _mask_from(valid_lens, q, k):
@@ -145,7 +147,7 @@ def test_negative_valid_lens_are_rejected():
     with pytest.raises(ValueError, match="valid_lens.*负"):
         valid_key_mask(torch.tensor([-1, 3]), 3, 4)
     q, k, v = _qkv()
-    for attention in (DotProductAttention(), DotProductAttention(keep_weights=False)):
+    for attention in (DotProductAttention(keep_weights=True), DotProductAttention(keep_weights=False)):
         with pytest.raises(ValueError, match="valid_lens.*负"):
             attention(q, k, v, torch.tensor([2, -3]))
     with pytest.raises(ValueError, match="valid_lens.*负"):
@@ -169,7 +171,7 @@ def _qkv(b=2, q=3, k=5, d=4, v=6, seed=0):
 
 def test_dot_product_attention_shapes_and_weights():
     Q, K, V = _qkv()
-    attn = DotProductAttention().eval()
+    attn = DotProductAttention(keep_weights=True).eval()
     out = attn(Q, K, V, torch.tensor([2, 5]))
     assert out.shape == (2, 3, 6)
     assert attn.attention_weights.shape == (2, 3, 5)
@@ -181,7 +183,7 @@ def test_dot_product_attention_shapes_and_weights():
                                         torch.tensor([0, 3])])
 def test_dot_product_attention_equals_torch_sdpa(valid_lens):
     Q, K, V = _qkv()
-    explicit = DotProductAttention().eval()
+    explicit = DotProductAttention(keep_weights=True).eval()
     fused = DotProductAttention(keep_weights=False).eval()
     out = explicit(Q, K, V, valid_lens)
     out_fused = fused(Q, K, V, valid_lens)
@@ -214,7 +216,7 @@ def test_dot_product_attention_four_dims_heads():
     g = torch.Generator().manual_seed(1)
     Q, K, V = (torch.randn(2, 4, n, 8, generator=g) for n in (3, 5, 5))
     lens = torch.tensor([2, 4])
-    out = DotProductAttention()(Q, K, V, lens)
+    out = DotProductAttention(keep_weights=True)(Q, K, V, lens)
     assert out.shape == (2, 4, 3, 8)
     out_fused = DotProductAttention(keep_weights=False)(Q, K, V, lens)
     torch.testing.assert_close(out, out_fused)
@@ -234,6 +236,27 @@ def test_dot_product_attention_padding_invariance():
         assert torch.equal(attn(Q, K2, V2, lens), out) if keep else torch.allclose(attn(Q, K2, V2, lens), out)
 
 
+def test_keep_weights_default_is_the_same_everywhere():
+    assert DotProductAttention().keep_weights is False
+    assert MultiHeadAttention(8, 2).keep_weights is False
+    Q, K, V = _qkv()
+    attn = DotProductAttention().eval()
+    attn(Q, K, V)
+    assert attn.attention_weights is None  # 默认走融合路径
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_scaled_dot_product_paths_agree(causal):
+    Q, K, V = _qkv()
+    mask = valid_key_mask(torch.tensor([[1, 2, 3], [5, 4, 0]]), 3, 5, causal=causal)
+    out, w = scaled_dot_product(Q, K, V, mask, need_weights=True)
+    out_fused, w_fused = scaled_dot_product(Q, K, V, mask)
+    assert w_fused is None and w.shape == (2, 3, 5)
+    assert torch.all(w[~mask.expand_as(w)] == 0) and torch.all(out[1, 2] == 0)
+    torch.testing.assert_close(out, out_fused)
+    torch.testing.assert_close(out, masked_softmax(Q @ K.transpose(1, 2) / 2, mask=mask) @ V)
+
+
 def test_dot_product_attention_dropout_uses_explicit_path():
     Q, K, V = _qkv()
     attn = DotProductAttention(dropout=0.5, keep_weights=False).train()
@@ -245,7 +268,7 @@ def test_dot_product_attention_dropout_uses_explicit_path():
 
 def test_dot_product_attention_bad_input():
     Q, K, V = _qkv()
-    attn = DotProductAttention()
+    attn = DotProductAttention(keep_weights=True)
     with pytest.raises(ValueError, match="valid_lens"):
         attn(Q, K, V, torch.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match="特征数"):
@@ -268,7 +291,7 @@ def test_dot_product_attention_nan_in_nan_out_on_both_paths(valid_lens, where):
     """输入里有 NaN：手写路径与融合路径给出同样位置的 NaN（而不是一条路径悄悄变成 0）。"""
     q, k, v = _qkv()
     {"query": q, "key": k, "value": v}[where][0, 1, 2] = float("nan")
-    explicit = DotProductAttention()(q, k, v, valid_lens)
+    explicit = DotProductAttention(keep_weights=True)(q, k, v, valid_lens)
     fused = DotProductAttention(keep_weights=False)(q, k, v, valid_lens)
     assert torch.equal(explicit.isnan(), fused.isnan())
     if where == "query":  # 含 NaN 的查询输出 NaN（即使它一个键都看不到），别的查询不受影响
@@ -332,7 +355,7 @@ def test_additive_attention_padding_invariance():
 def test_additive_attention_bad_input():
     with pytest.raises(ValueError, match="num_hiddens"):
         AdditiveAttention(4, 7, 0)
-    with pytest.raises(ValueError, match="key_size"):
+    with pytest.raises(TypeError, match="key_size"):  # 类型不对：TypeError
         AdditiveAttention(4.0, 7, 8)
     attn = AdditiveAttention(4, 7, 8)
     Q, K, V = torch.randn(2, 3, 7), torch.randn(2, 5, 4), torch.randn(2, 5, 6)

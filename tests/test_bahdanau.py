@@ -156,7 +156,9 @@ def test_bad_input():
         dec.init_state(enc(X, lens), lens)
     model = _model()
     state = model.init_decoder_state(X, lens)
-    with pytest.raises(TypeError, match="X"):
+    with pytest.raises(ValueError, match="X"):  # 形状不对：ValueError
         model.decoder(Y[0], state)
+    with pytest.raises(TypeError, match="X"):  # 类型不对：TypeError
+        model.decoder(Y.float(), state)
     with pytest.raises(ValueError, match="src_vocab"):
         build_bahdanau(seqbook.Vocab(["a"]), seqbook.Vocab(["b"]))

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from seqbook.models.multihead import MultiHeadAttention, attention_valid_lens
+from seqbook.models.attention import valid_key_mask
+from seqbook.models.multihead import MultiHeadAttention
 
 
 def _copy_to_torch(mha, bias):
@@ -100,11 +101,17 @@ def test_causal_with_cache_offset():
     torch.testing.assert_close(last, full[:, 4:], atol=1e-6, rtol=1e-5)
 
 
-def test_attention_valid_lens():
-    lens = attention_valid_lens(torch.tensor([3, 1]), 2, 4, 5, causal=True)
-    assert lens.tolist() == [[2, 3, 3, 3], [1, 1, 1, 1]]
-    assert attention_valid_lens(None, 2, 3, 3) is None
-    assert attention_valid_lens(None, 1, 2, 2, causal=True).tolist() == [[1, 2]]
+def _visible(mask):
+    """每个查询看得到的键数；并检查看得到的键总是前几个（前缀）。"""
+    counts = mask.sum(-1)  # (b, q)
+    assert torch.equal(mask, torch.arange(mask.shape[-1]) < counts[..., None])
+    return counts.tolist()
+
+
+def test_valid_key_mask_with_causal():
+    assert _visible(valid_key_mask(torch.tensor([3, 1]), 4, 5, causal=True)) == [[2, 3, 3, 3], [1, 1, 1, 1]]
+    assert valid_key_mask(None, 3, 3) is None
+    assert _visible(valid_key_mask(None, 2, 2, causal=True)) == [[1, 2]]
 
 
 def test_dropout_only_in_training():
@@ -170,4 +177,4 @@ def test_negative_valid_lens_are_rejected():
         with pytest.raises(ValueError, match="valid_lens.*负"):
             mha(x, x, x, torch.tensor([[1, 2, 3], [-1, 0, 1]]), causal=True)
     with pytest.raises(ValueError, match="valid_lens.*负"):
-        attention_valid_lens(torch.tensor([-3, 1]), 2, 4, 5)
+        valid_key_mask(torch.tensor([-3, 1]), 4, 5, causal=True)

@@ -170,7 +170,7 @@ def test_bad_input():
         state = model.init_decoder_state(X, valid)
         _, state = model.decoder(torch.zeros(3, 8, dtype=torch.long), state)
         model.decoder(torch.zeros(3, 1, dtype=torch.long), state)
-    with pytest.raises(ValueError, match="整数张量"):
+    with pytest.raises(TypeError, match="整数张量"):  # 类型不对：TypeError
         model(X.float(), valid, Y)
     with pytest.raises(ValueError, match="词元索引"):
         model(X + SRC_V, valid, Y)

@@ -104,6 +104,7 @@ from .models.attention import (
     AdditiveAttention,
     DotProductAttention,
     masked_softmax,
+    scaled_dot_product,
     sequence_mask,
     valid_key_mask,
 )
@@ -121,7 +122,7 @@ from .models.encoder_decoder import (
 from .models.markov import markov_model
 
 # 第 3 章：多头注意力与 Transformer
-from .models.multihead import MultiHeadAttention, attention_valid_lens
+from .models.multihead import MultiHeadAttention
 from .models.positional import (
     PositionalEncoding,
     relative_shift_matrix,

@@ -1,27 +1,18 @@
-"""序列到序列学习：GRU 编码器与解码器、遮蔽交叉熵损失、计划采样与训练循环。
+"""序列到序列模型：GRU 编码器与解码器（训练见 :mod:`seqbook.training.seq2seq`）。
 
-- :class:`Seq2SeqEncoder`：嵌入层 + 多层 GRU；用打包序列（packed sequence）只处理有效词元，
-  所以源序列的填充不影响编码结果。
-- :class:`Seq2SeqDecoder`：上下文变量 = 编码器最后一个时间步顶层的隐状态，在整个解码过程中
-  **保持不变**，与每一步的输入嵌入拼接；解码器的隐状态从编码器的最终隐状态开始。
-- :func:`masked_cross_entropy`：只在有效目标词元上取平均的交叉熵。
-- :func:`train_seq2seq`：适用于任何 :class:`seqbook.EncoderDecoder` 的训练循环，支持强制教学
-  比例（计划采样）。
+- :class:`Seq2SeqEncoder`：嵌入层 + 多层 GRU；用打包序列（packed sequence）只处理
+  有效词元，所以源序列的填充不影响编码结果。
+- :class:`Seq2SeqDecoder`：上下文变量 = 编码器最后一个时间步顶层的隐状态，在整个
+  解码过程中**保持不变**，与每一步的输入嵌入拼接；解码器的隐状态从编码器的最终
+  隐状态开始。
 """
 
 import torch
 from torch import nn
 
-from .._checks import check_positive_int
+from .._checks import check_lengths, check_positive_int, check_tokens
 from ..data.mt_data import PAD
 from .encoder_decoder import Decoder, Encoder, EncoderDecoder
-
-
-def _check_tokens(X, name="X"):
-    if not torch.is_tensor(X) or X.dim() != 2 or X.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"{name} 应为 (batch_size, num_steps) 的整数张量，"
-                        f"实际得到 {type(X).__name__} {tuple(getattr(X, 'shape', ()))} "
-                        f"{getattr(X, 'dtype', '')}")
 
 
 class Seq2SeqEncoder(Encoder):
@@ -33,90 +24,114 @@ class Seq2SeqEncoder(Encoder):
         num_hiddens: GRU 隐藏单元数。
         num_layers: GRU 层数。
         dropout: 嵌入层之后与 GRU 各层之间的暂退概率。
-        padding_idx: 填充词元的索引（其嵌入恒为 0、不接收梯度），默认 1（``<pad>``）。
+        padding_idx: 填充词元的索引（其嵌入恒为 0、不接收梯度），
+            默认 1（``<pad>``）。
     """
 
-    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1, dropout=0.0,
-                 padding_idx=1):
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1,
+                 dropout=0.0, padding_idx=1):
         super().__init__()
-        for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
-                            ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
-            check_positive_int(value, name)
-        self.vocab_size, self.num_hiddens, self.num_layers = vocab_size, num_hiddens, num_layers
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+        _check_sizes(vocab_size, embed_size, num_hiddens, num_layers)
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.num_layers = num_layers
+        self.embedding = nn.Embedding(vocab_size, embed_size,
+                                      padding_idx=padding_idx)
         self.dropout = nn.Dropout(dropout)
         self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, batch_first=True,
                           dropout=dropout if num_layers > 1 else 0.0)
 
     def forward(self, X, valid_lens):
-        """参数：``X`` ``(batch_size, num_steps)``；``valid_lens`` ``(batch_size,)`` 或 ``None``（全部有效）。
+        """``X`` ``(b, num_steps)``；``valid_lens`` ``(b,)`` 或 None（全部有效）。
 
         返回 ``(outputs, state)``：
-            outputs: ``(batch_size, num_steps, num_hiddens)`` 顶层各时间步的隐状态，填充位置为 0。
-            state: ``(num_layers, batch_size, num_hiddens)`` 各层在**最后一个有效词元**处的隐状态。
+            outputs: ``(b, num_steps, num_hiddens)`` 顶层各时间步的隐状态，
+                填充位置为 0。
+            state: ``(num_layers, b, num_hiddens)`` 各层在**最后一个有效词元**处的
+                隐状态。
         """
-        _check_tokens(X)
-        emb = self.dropout(self.embedding(X))  # (batch_size, num_steps, embed_size)
+        check_tokens(X, "X")
+        emb = self.dropout(self.embedding(X))  # (b, num_steps, embed_size)
         if valid_lens is None:
             outputs, state = self.rnn(emb)
             return outputs, state
-        if valid_lens.shape != (X.shape[0],):
-            raise ValueError(f"valid_lens 的形状应为 ({X.shape[0]},)，实际为 {tuple(valid_lens.shape)}")
-        lengths = valid_lens.to("cpu", torch.int64)
-        if lengths.min() < 1 or lengths.max() > X.shape[1]:
-            raise ValueError(f"valid_lens 应在 1 到 num_steps={X.shape[1]} 之间，"
-                             f"实际范围 [{int(lengths.min())}, {int(lengths.max())}]")
+        lengths = _source_lengths(valid_lens, X)  # CPU 上的 int64：打包序列要求
         packed = nn.utils.rnn.pack_padded_sequence(emb, lengths, batch_first=True,
                                                    enforce_sorted=False)
         outputs, state = self.rnn(packed)
         outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True,
                                                       total_length=X.shape[1])
-        return outputs, state  # (batch_size, num_steps, num_hiddens), (num_layers, batch_size, num_hiddens)
+        return outputs, state  # (b, num_steps, h), (num_layers, b, h)
 
 
 class Seq2SeqDecoder(Decoder):
     """GRU 解码器：每一步的输入是上一个目标词元的嵌入与上下文变量的拼接。
 
     状态是二元组 ``(context, hidden)``：
-        context: ``(batch_size, num_hiddens)`` 编码器顶层的最终隐状态，解码时保持不变；
-        hidden: ``(num_layers, batch_size, num_hiddens)`` 解码器 GRU 的隐状态。
+        context: ``(b, num_hiddens)`` 编码器顶层的最终隐状态，解码时保持不变；
+        hidden: ``(num_layers, b, num_hiddens)`` 解码器 GRU 的隐状态。
     参数含义同 :class:`Seq2SeqEncoder`（``vocab_size`` 是目标词表大小）。
     """
 
-    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1, dropout=0.0,
-                 padding_idx=1):
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1,
+                 dropout=0.0, padding_idx=1):
         super().__init__()
-        for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
-                            ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
-            check_positive_int(value, name)
-        self.vocab_size, self.num_hiddens, self.num_layers = vocab_size, num_hiddens, num_layers
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+        _check_sizes(vocab_size, embed_size, num_hiddens, num_layers)
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.num_layers = num_layers
+        self.embedding = nn.Embedding(vocab_size, embed_size,
+                                      padding_idx=padding_idx)
         self.dropout = nn.Dropout(dropout)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, batch_first=True,
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers,
+                          batch_first=True,
                           dropout=dropout if num_layers > 1 else 0.0)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs, enc_valid_lens):
-        _, enc_state = enc_outputs  # (num_layers, batch_size, num_hiddens)
-        if enc_state.shape[0] != self.num_layers or enc_state.shape[2] != self.num_hiddens:
-            raise ValueError(f"编码器状态的形状 {tuple(enc_state.shape)} 与解码器不匹配："
-                             f"应为 ({self.num_layers}, batch_size, {self.num_hiddens})")
-        return enc_state[-1], enc_state  # context: (batch_size, num_hiddens)
+        _, enc_state = enc_outputs  # (num_layers, b, num_hiddens)
+        self._check_state(enc_state)
+        return enc_state[-1], enc_state  # context: (b, num_hiddens)
 
     def forward(self, X, state):
-        """``X`` ``(batch_size, steps)`` → ``(logits (batch_size, steps, vocab_size), (context, new_hidden))``。"""
-        _check_tokens(X)
+        """``X`` ``(b, steps)`` → ``(logits (b, steps, vocab_size), 新状态)``。"""
+        check_tokens(X, "X")
         context, hidden = state
-        emb = self.dropout(self.embedding(X))                       # (batch_size, steps, embed_size)
-        context_steps = context.unsqueeze(1).expand(-1, X.shape[1], -1)  # (batch_size, steps, num_hiddens)
+        emb = self.dropout(self.embedding(X))  # (b, steps, embed_size)
+        steps = X.shape[1]
+        context_steps = context.unsqueeze(1).expand(-1, steps, -1)  # (b, steps, h)
         outputs, hidden = self.rnn(torch.cat((emb, context_steps), dim=2), hidden)
-        logits = self.dense(self.dropout(outputs))                  # (batch_size, steps, vocab_size)
-        return logits, (context, hidden)  # 上下文不变；返回新的隐状态，不改动传入的 state
+        logits = self.dense(self.dropout(outputs))  # (b, steps, vocab_size)
+        return logits, (context, hidden)  # 上下文不变；新的隐状态，不改动 state
 
     def reorder_state(self, state, index):
         context, hidden = state
         index = index.to(context.device)
         return context.index_select(0, index), hidden.index_select(1, index)
+
+    def _check_state(self, enc_state):
+        expected = (self.num_layers, self.num_hiddens)
+        if (enc_state.shape[0], enc_state.shape[-1]) != expected:
+            raise ValueError(f"编码器状态的形状 {tuple(enc_state.shape)} 与解码器"
+                             f"不匹配：应为 ({self.num_layers}, batch_size, "
+                             f"{self.num_hiddens})")
+
+
+def _check_sizes(vocab_size, embed_size, num_hiddens, num_layers):
+    for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
+                        ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
+        check_positive_int(value, name)
+
+
+def _source_lengths(valid_lens, X):
+    """源序列的有效长度 ``(b,)``，检查后转成 CPU 上的 int64（打包序列要求）。"""
+    check_lengths(valid_lens, "valid_lens")
+    if valid_lens.shape != (X.shape[0],):
+        raise ValueError(f"valid_lens 的形状应为 ({X.shape[0]},)，"
+                         f"实际为 {tuple(valid_lens.shape)}")
+    lengths = valid_lens.to("cpu", torch.int64)
+    if lengths.min() < 1 or lengths.max() > X.shape[1]:
+        raise ValueError(f"valid_lens 应在 1 到 num_steps={X.shape[1]} 之间，"
+                         f"实际范围 [{int(lengths.min())}, {int(lengths.max())}]")
+    return lengths
 
 
 def build_seq2seq(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256,

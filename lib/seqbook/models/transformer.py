@@ -1,21 +1,21 @@
-"""Transformer：编码器、带键值缓存的解码器，以及训练时用到的学习率预热。
+"""Transformer：编码器、带键值缓存的解码器。
 
 结构与 Vaswani 等人（2017）相同：每个编码器块 = 多头自注意力 + 基于位置的前馈网络，
 每个解码器块 = 掩蔽多头自注意力 + 编码器-解码器注意力 + 前馈网络；每个子层外面是
-残差连接与层规范化。默认是论文中的“后规范化”（post-norm）``LayerNorm(X + Sublayer(X))``；
-``norm_first=True`` 改为“前规范化”（pre-norm）``X + Sublayer(LayerNorm(X))``，并在整个编码器 /
-解码器末尾再加一个层规范化。
+残差连接与层规范化。默认是论文中的“后规范化”（post-norm）
+``LayerNorm(X + Sublayer(X))``；``norm_first=True`` 改为“前规范化”（pre-norm）
+``X + Sublayer(LayerNorm(X))``，并在整个编码器 / 解码器末尾再加一个层规范化。
 
-形状记号：b = batch_size，nh = num_heads，hd = num_hiddens // num_heads。
+形状记号：b = batch_size，n = 步数，d = num_hiddens，nh = num_heads，hd = d // nh。
 """
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, check_tensor, check_tokens
 from .encoder_decoder import Decoder, Encoder, EncoderDecoder, select_batch
 from .multihead import MultiHeadAttention
 from .positional import PositionalEncoding
@@ -24,7 +24,7 @@ from .positional import PositionalEncoding
 class PositionWiseFFN(nn.Module):
     """基于位置的前馈网络：对每个位置独立地做 ``Linear → ReLU → Linear``。
 
-    ``(b, num_steps, num_hiddens)`` → ``(b, num_steps, num_hiddens)``。
+    ``(b, n, num_hiddens)`` → ``(b, n, num_hiddens)``。
     """
 
     def __init__(self, num_hiddens, ffn_num_hiddens, dropout=0.0):
@@ -34,17 +34,18 @@ class PositionWiseFFN(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, X):
-        return self.dense2(self.dropout(torch.relu(self.dense1(X))))  # (b, num_steps, num_hiddens)
+        return self.dense2(self.dropout(torch.relu(self.dense1(X))))  # (b, n, d)
 
 
 class TransformerEncoderBlock(nn.Module):
     """编码器块：多头自注意力与前馈网络两个子层，各带残差连接和层规范化。
 
-    ``forward(X, valid_lens)``：X ``(b, num_steps, num_hiddens)``，valid_lens ``(b,)`` 或 None；
-    返回同形状的张量。
+    ``forward(X, valid_lens)``：X ``(b, n, num_hiddens)``，valid_lens ``(b,)`` 或
+    None；返回同形状的张量。
     """
 
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0, norm_first=False):
+    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
+                 norm_first=False):
         super().__init__()
         self.norm_first = norm_first
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
@@ -58,20 +59,15 @@ class TransformerEncoderBlock(nn.Module):
             X = X + self.dropout(self.attention(H, H, H, valid_lens))
             return X + self.dropout(self.ffn(self.ln2(X)))
         # 后规范化（论文）：LN(X + Sublayer(X))
-        X = self.ln1(X + self.dropout(self.attention(X, X, X, valid_lens)))  # (b, n, num_hiddens)
+        X = self.ln1(X + self.dropout(self.attention(X, X, X, valid_lens)))
         return self.ln2(X + self.dropout(self.ffn(X)))
-
-
-def _check_tokens(name, X):
-    if not torch.is_tensor(X) or X.dim() != 2 or X.dtype.is_floating_point or X.dtype == torch.bool:
-        shape = tuple(X.shape) if torch.is_tensor(X) else type(X).__name__
-        raise ValueError(f"{name} 应为 (batch_size, num_steps) 的整数张量（词元索引），实际为 {shape}")
 
 
 class _Embed(nn.Module):
     """词嵌入乘以 sqrt(d) 再加位置编码（论文 3.4 节）。
 
-    嵌入按标准差 d^-1/2 初始化，乘以 sqrt(d) 后方差为 1，与取值在 [-1, 1] 的位置编码同量级。
+    嵌入按标准差 d^-1/2 初始化，乘以 sqrt(d) 后方差为 1，与取值在 [-1, 1] 的
+    位置编码同量级。
     """
 
     def __init__(self, vocab_size, num_hiddens, dropout, max_len):
@@ -82,42 +78,39 @@ class _Embed(nn.Module):
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout, max_len)
 
     def forward(self, X, offset=0):
-        if X.numel() and (X.min() < 0 or X.max() >= self.embedding.num_embeddings):
-            raise ValueError(f"词元索引应在 [0, {self.embedding.num_embeddings}) 之内，"
-                             f"实际范围 [{int(X.min())}, {int(X.max())}]")
-        E = self.embedding(X) * math.sqrt(self.num_hiddens)  # (b, num_steps, num_hiddens)
+        _check_token_range(X, self.embedding.num_embeddings)
+        E = self.embedding(X) * math.sqrt(self.num_hiddens)  # (b, n, d)
         return self.pos_encoding(E, offset)
 
 
 class TransformerEncoder(Encoder):
     """Transformer 编码器：嵌入 + 位置编码，再叠 ``num_layers`` 个编码器块。
 
-    ``forward(X, valid_lens)``：X ``(b, num_steps)`` 整数，valid_lens ``(b,)`` 或 None；
-    返回 ``enc_outputs`` ``(b, num_steps, num_hiddens)``。
+    ``forward(X, valid_lens)``：X ``(b, n)`` 整数，valid_lens ``(b,)`` 或 None；
+    返回 ``enc_outputs`` ``(b, n, num_hiddens)``。
     """
 
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, max_len=1000, norm_first=False):
+    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads,
+                 num_layers, dropout=0.0, max_len=1000, norm_first=False):
         super().__init__()
         self.embed = _Embed(vocab_size, num_hiddens, dropout, max_len)
         self.blocks = nn.ModuleList(
-            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
+            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads,
+                                    dropout, norm_first)
             for _ in range(num_layers))
         self.final_norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
 
     def forward(self, X, valid_lens):
-        _check_tokens("X", X)
-        if valid_lens is not None and (not torch.is_tensor(valid_lens) or valid_lens.shape != X.shape[:1]):
-            shape = tuple(valid_lens.shape) if torch.is_tensor(valid_lens) else type(valid_lens).__name__
-            raise ValueError(f"valid_lens 的形状应为 (batch_size,)={tuple(X.shape[:1])}，实际为 {shape}")
-        H = self.embed(X)  # (b, num_steps, num_hiddens)
+        _check_source(X, valid_lens)
+        H = self.embed(X)  # (b, n, d)
         for blk in self.blocks:
             H = blk(H, valid_lens)
         return self.final_norm(H)
 
     @property
     def attention_weights(self):
-        """每层自注意力的权重 ``(b, nh, q, k)`` 组成的列表（需先 :func:`keep_attention_weights`）。"""
+        """每层自注意力的权重 ``(b, nh, q, k)`` 组成的列表
+        （需先 :func:`keep_attention_weights`）。"""
         return [blk.attention.attention_weights for blk in self.blocks]
 
 
@@ -131,7 +124,7 @@ class TransformerDecoderState(NamedTuple):
         各 ``(b, nh, t, hd)``；还没处理任何位置时为空元组。
     """
     enc_kv: tuple
-    enc_valid_lens: Optional[torch.Tensor]
+    enc_valid_lens: torch.Tensor | None
     self_kv: tuple = ()
 
     @property
@@ -143,13 +136,14 @@ class TransformerDecoderState(NamedTuple):
 class TransformerDecoderBlock(nn.Module):
     """解码器块：掩蔽多头自注意力、编码器-解码器注意力、前馈网络三个子层。
 
-    ``forward(X, enc_kv, enc_valid_lens, past_kv=None)``：
-        X ``(b, steps, num_hiddens)`` 是新到的 steps 个目标位置；``past_kv`` 是这一层之前
-        缓存的 ``(K, V)`` 或 None。返回 ``(Y, (K, V))``：Y 与 X 同形状，``(K, V)`` 是拼上新位置
-        后的缓存（新张量，不修改 ``past_kv``）。因果掩码在训练与评估模式下都生效。
+    ``forward(X, enc_kv, enc_valid_lens, past_kv=None)``：X ``(b, steps, d)`` 是
+    新到的 steps 个目标位置；``past_kv`` 是这一层之前缓存的 ``(K, V)`` 或 None。
+    返回 ``(Y, (K, V))``：Y 与 X 同形状，``(K, V)`` 是拼上新位置后的缓存
+    （新张量，不修改 ``past_kv``）。因果掩码在训练与评估模式下都生效。
     """
 
-    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0, norm_first=False):
+    def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
+                 norm_first=False):
         super().__init__()
         self.norm_first = norm_first
         self.self_attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
@@ -159,22 +153,26 @@ class TransformerDecoderBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def _self_attend(self, H, past_kv):
-        K, V = self.self_attention.project_kv(H, H)  # 只投影新位置：(b, nh, steps, hd)
+        K, V = self.self_attention.project_kv(H, H)  # 只投影新位置 (b,nh,steps,hd)
         if past_kv is not None:
             K = torch.cat([past_kv[0], K], dim=2)  # (b, nh, t + steps, hd)
             V = torch.cat([past_kv[1], V], dim=2)
         # causal=True：第 i 个新位置只看缓存中的位置和新位置中的 0..i
         return self.self_attention(H, None, None, causal=True, kv=(K, V)), (K, V)
 
+    def _cross_attend(self, H, enc_kv, enc_valid_lens):
+        return self.cross_attention(H, None, None, enc_valid_lens, kv=enc_kv)
+
     def forward(self, X, enc_kv, enc_valid_lens, past_kv=None):
         if self.norm_first:
             Y, kv = self._self_attend(self.ln1(X), past_kv)
             X = X + self.dropout(Y)
-            X = X + self.dropout(self.cross_attention(self.ln2(X), None, None, enc_valid_lens, kv=enc_kv))
+            Y = self._cross_attend(self.ln2(X), enc_kv, enc_valid_lens)
+            X = X + self.dropout(Y)
             return X + self.dropout(self.ffn(self.ln3(X))), kv
         Y, kv = self._self_attend(X, past_kv)
-        X = self.ln1(X + self.dropout(Y))  # (b, steps, num_hiddens)
-        Y = self.cross_attention(X, None, None, enc_valid_lens, kv=enc_kv)
+        X = self.ln1(X + self.dropout(Y))  # (b, steps, d)
+        Y = self._cross_attend(X, enc_kv, enc_valid_lens)
         X = self.ln2(X + self.dropout(Y))
         return self.ln3(X + self.dropout(self.ffn(X))), kv
 
@@ -182,30 +180,31 @@ class TransformerDecoderBlock(nn.Module):
 class TransformerDecoder(Decoder):
     """Transformer 解码器，带键值缓存（key-value cache）。
 
-    ``init_state(enc_outputs, enc_valid_lens)``：把编码器输出投影成每层交叉注意力的键和值。
-    ``forward(X, state)``：X ``(b, steps)`` 整数，返回 ``(logits (b, steps, vocab_size), new_state)``。
-    整段强制教学（steps = 目标长度）与逐个词元解码（每次 steps = 1，传入上一步的状态）
-    给出相同的 logits；逐步解码时每层只为新词元计算键和值，旧位置的键和值取自缓存。
+    ``init_state(enc_outputs, enc_valid_lens)``：把编码器输出投影成每层交叉注意力的
+    键和值。``forward(X, state)``：X ``(b, steps)`` 整数，返回
+    ``(logits (b, steps, vocab_size), new_state)``。整段强制教学（steps = 目标长度）
+    与逐个词元解码（每次 steps = 1，传入上一步的状态）给出相同的 logits；
+    逐步解码时每层只为新词元计算键和值，旧位置的键和值取自缓存。
     """
 
-    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
-                 dropout=0.0, max_len=1000, norm_first=False):
+    def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads,
+                 num_layers, dropout=0.0, max_len=1000, norm_first=False):
         super().__init__()
         self.embed = _Embed(vocab_size, num_hiddens, dropout, max_len)
         self.blocks = nn.ModuleList(
-            TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
+            TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads,
+                                    dropout, norm_first)
             for _ in range(num_layers))
         self.final_norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs, enc_valid_lens):
-        enc_kv = tuple(blk.cross_attention.project_kv(enc_outputs, enc_outputs) for blk in self.blocks)
+        enc_kv = tuple(blk.cross_attention.project_kv(enc_outputs, enc_outputs)
+                       for blk in self.blocks)  # 每层 (K, V)，各 (b, nh, src, hd)
         return TransformerDecoderState(enc_kv, enc_valid_lens, ())
 
     def forward(self, X, state):
-        _check_tokens("X", X)
-        if not isinstance(state, TransformerDecoderState):
-            raise TypeError(f"state 应为 init_state 返回的 TransformerDecoderState，实际为 {type(state).__name__}")
+        _check_target(X, state)
         H = self.embed(X, offset=state.num_cached)  # 位置从已缓存的长度接着编号
         new_kv = []
         for i, blk in enumerate(self.blocks):
@@ -213,17 +212,43 @@ class TransformerDecoder(Decoder):
             H, kv = blk(H, state.enc_kv[i], state.enc_valid_lens, past)
             new_kv.append(kv)
         logits = self.dense(self.final_norm(H))  # (b, steps, vocab_size)
-        return logits, state._replace(self_kv=tuple(new_kv))  # 新的状态对象，旧的不变
+        return logits, state._replace(self_kv=tuple(new_kv))  # 新状态，旧的不变
 
     def reorder_state(self, state, index):
-        """束搜索：按 ``index`` 选出（可重复的）批量行，缓存与编码器键值一并重排。"""
+        """束搜索：按 ``index`` 选出（可重复的）批量行，缓存与编码器键值一起重排。
+        """
         return select_batch(state, index, dim=0)
 
     @property
     def attention_weights(self):
-        """``(自注意力权重列表, 编码器-解码器注意力权重列表)``，每层一个 ``(b, nh, q, k)``。"""
+        """``(自注意力权重列表, 编码器-解码器注意力权重列表)``，
+        每层一个 ``(b, nh, q, k)``。"""
         return ([blk.self_attention.attention_weights for blk in self.blocks],
                 [blk.cross_attention.attention_weights for blk in self.blocks])
+
+
+def _check_source(X, valid_lens):
+    """编码器的输入：词元矩阵 X 与 ``(b,)`` 的有效长度（取值由多头注意力检查）。"""
+    check_tokens(X, "X")
+    if valid_lens is not None:
+        check_tensor(valid_lens, "valid_lens", 1)
+        if valid_lens.shape != X.shape[:1]:
+            raise ValueError(f"valid_lens 的形状应为 (batch_size,)="
+                             f"{tuple(X.shape[:1])}，"
+                             f"实际为 {tuple(valid_lens.shape)}")
+
+
+def _check_target(X, state):
+    check_tokens(X, "X")
+    if not isinstance(state, TransformerDecoderState):
+        raise TypeError(f"state 应为 init_state 返回的 TransformerDecoderState，"
+                        f"实际为 {type(state).__name__}")
+
+
+def _check_token_range(X, vocab_size):
+    if X.numel() and (X.min() < 0 or X.max() >= vocab_size):
+        raise ValueError(f"词元索引应在 [0, {vocab_size}) 之内，"
+                         f"实际范围 [{int(X.min())}, {int(X.max())}]")
 
 
 def make_transformer(src_vocab_size, tgt_vocab_size, num_hiddens=128,
