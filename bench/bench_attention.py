@@ -1,23 +1,27 @@
-"""第 3 章的基准：三种翻译模型一个训练步的速度，以及 Transformer 解码时键值缓存的作用。
+"""第 3 章的基准：三种翻译模型一个训练步的速度，Transformer 解码时键值缓存的作用。
 
 用法（在仓库根目录）::
 
-    SEQBOOK_DATA=/path/to/data python bench/bench_attention.py [--device cpu] [--threads 2] [--json out.json]
+    SEQBOOK_DATA=/path/to/data python bench/bench_attention.py \
+        [--device cpu] [--threads 2] [--json out.json]
 
-1. 训练速度：GRU seq2seq、Bahdanau 注意力、Transformer 按书中的规模构造，在英译中训练集的
-   同一组小批量（批量 128，按长度分桶）上做前向、反向与一次 Adam 更新；报告每秒处理的
-   目标词元数（与 :func:`seqbook.train_seq2seq` 的“词元/秒”口径相同）。
+1. 训练速度：GRU seq2seq、Bahdanau 注意力、Transformer 按书中的规模构造，在英译中
+   训练集的同一组小批量（批量 128，按长度分桶）上各做一个库的训练步
+   :func:`seqbook.train_step`（前向、反向与一次 Adam 更新）；报告每秒处理的目标
+   词元数（与 :func:`seqbook.train_seq2seq` 的“词元/秒”口径相同）。
 2. 解码速度：Transformer 贪心地生成 10、50、200 个词元（不在 ``<eos>`` 处停止），
-   比较“带键值缓存”（每步只输入新词元）与“不带缓存”（每步把整个前缀重新输入解码器）。
-   两者生成的词元必须完全相同。
+   比较“带键值缓存”（每步只输入新词元）与“不带缓存”（每步把整个前缀重新输入
+   解码器）。两者生成的词元必须完全相同。
 
-3. ``--norm-ablation``（只做这一项）：书中 Transformer 一节的对照试验。同样的数据、随机种子、
-   6 轮余弦衰减、批量 128，训练后规范化（``norm_first=False``）的模型，学习率 0.002 与 0.004 各一次，
-   报告最后一轮的训练损失与测试集 BLEU（贪心、束宽 4）。前规范化、学习率 0.004 的一行就是书中的正式训练。
+3. ``--norm-ablation``（只做这一项）：书中 Transformer 一节的对照试验。同样的数据、
+   随机种子、6 轮余弦衰减、批量 128，训练后规范化（``norm_first=False``）的模型，
+   学习率 0.002 与 0.004 各一次，报告最后一轮的训练损失与测试集 BLEU（贪心、
+   束宽 4）。前规范化、学习率 0.004 的一行就是书中的正式训练。
 
 ``--json PATH`` 把结果（连同机器、线程数、PyTorch 版本与数值设置）写成 JSON，
 例如书中引用的 ``bench/results/``。
 """
+
 import argparse
 import dataclasses
 import datetime
@@ -38,12 +42,17 @@ CONFIGS = {
     "GRU seq2seq": seqbook.GRU_CMN_CONFIG,
     "Bahdanau 注意力": seqbook.BAHDANAU_CMN_CONFIG,
     # 速度基准一直用后规范化的 Transformer（bench/results/ 中的测量就是它）
-    "Transformer": dataclasses.replace(seqbook.TRANSFORMER_CMN_CONFIG, norm_first=False),
+    "Transformer": dataclasses.replace(
+        seqbook.TRANSFORMER_CMN_CONFIG, norm_first=False
+    ),
 }
 
 
 def build_models(data):
-    return {name: cfg.build(data.src_vocab, data.tgt_vocab) for name, cfg in CONFIGS.items()}
+    return {
+        name: cfg.build(data.src_vocab, data.tgt_vocab)
+        for name, cfg in CONFIGS.items()
+    }
 
 
 def sync(device):
@@ -52,7 +61,8 @@ def sync(device):
 
 
 def bench_training(model, batches, bos, device, repeats):
-    """返回（目标词元/秒，每步毫秒）：在给定的小批量上训练，取 ``repeats`` 次中最快的一次。"""
+    """返回（目标词元/秒，每步毫秒）：在给定的小批量上训练，取 ``repeats`` 次中
+    最快的一次。"""
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     batches = [tuple(t.to(device) for t in b) for b in batches]
@@ -84,7 +94,7 @@ def greedy_tokens(model, X, valid_lens, bos, num_tokens, use_cache):
     for _ in range(num_tokens):
         if use_cache:  # 只输入最新的词元，旧位置的键和值取自缓存
             logits, state = model.decoder(tokens[:, -1:], state)
-        else:          # 每一步把整个前缀重新算一遍
+        else:  # 每一步把整个前缀重新算一遍
             logits, _ = model.decoder(tokens, state0)
         tokens = torch.cat([tokens, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
     return tokens[:, 1:]
@@ -122,59 +132,123 @@ def machine_info(device):
                 break
     except OSError:
         pass
-    env = {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
-                                          "ONEDNN_MAX_CPU_ISA", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    return {"device": str(device), "cpu": cpu, "logical_cpus": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "python": platform.python_version(), "env": env,
-            "date": datetime.date.today().isoformat()}
+    env = {
+        k: os.environ.get(k)
+        for k in (
+            "ATEN_CPU_CAPABILITY",
+            "MKL_ENABLE_INSTRUCTIONS",
+            "ONEDNN_MAX_CPU_ISA",
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+        )
+    }
+    return {
+        "device": str(device),
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "env": env,
+        "date": datetime.date.today().isoformat(),
+    }
 
 
-def norm_ablation(data, device, settings=((False, 0.002), (False, 0.004)), num_epochs=6):
-    """Transformer 一节的对照试验：后规范化的模型在两个学习率下训练，返回每种设置的结果。"""
+def norm_ablation(
+    data, device, settings=((False, 0.002), (False, 0.004)), num_epochs=6
+):
+    """Transformer 一节的对照试验：后规范化的模型在两个学习率下训练，返回每种
+    设置的结果。"""
     rows = []
     for norm_first, lr in settings:
         seqbook.set_seed(0)
-        cfg = dataclasses.replace(seqbook.TRANSFORMER_CMN_CONFIG, norm_first=norm_first)
+        cfg = dataclasses.replace(
+            seqbook.TRANSFORMER_CMN_CONFIG, norm_first=norm_first
+        )
         model = cfg.build(data.src_vocab, data.tgt_vocab).to(device)
-        result = seqbook.train_seq2seq(model, data, num_epochs=num_epochs, lr=lr, device=device,
-                                       batch_size=128, lr_decay="cosine", plot=False)
+        result = seqbook.train_seq2seq(
+            model,
+            data,
+            num_epochs=num_epochs,
+            lr=lr,
+            device=device,
+            batch_size=128,
+            lr_decay="cosine",
+            plot=False,
+        )
         greedy, _ = seqbook.evaluate_bleu(model, data, device)
         beam, _ = seqbook.evaluate_bleu(model, data, device, beam_size=4)
-        rows.append({"norm_first": norm_first, "lr": lr, "num_epochs": num_epochs,
-                     "final_loss": result.losses[-1], "losses": result.losses, "seconds": result.seconds,
-                     "bleu_greedy": greedy, "bleu_beam4": beam})
-        print(f"norm_first={norm_first!s:5} lr={lr}：最后一轮损失 {result.losses[-1]:.2f}，"
-              f"BLEU 贪心 {greedy:.2f}、束宽 4 {beam:.2f}（训练 {result.seconds:.0f} 秒）")
+        rows.append(
+            {
+                "norm_first": norm_first,
+                "lr": lr,
+                "num_epochs": num_epochs,
+                "final_loss": result.losses[-1],
+                "losses": result.losses,
+                "seconds": result.seconds,
+                "bleu_greedy": greedy,
+                "bleu_beam4": beam,
+            }
+        )
+        print(
+            f"norm_first={norm_first!s:5} lr={lr}："
+            f"最后一轮损失 {result.losses[-1]:.2f}，"
+            f"BLEU 贪心 {greedy:.2f}、束宽 4 {beam:.2f}"
+            f"（训练 {result.seconds:.0f} 秒）"
+        )
     return rows
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=None, help="cpu / cuda；默认自动选择")
-    parser.add_argument("--threads", type=int, default=None, help="CPU 线程数（torch.set_num_threads）")
-    parser.add_argument("--train-batches", type=int, default=20, help="计时用的小批量个数")
-    parser.add_argument("--decode-batch", type=int, default=16, help="解码基准的批量大小")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU 线程数（torch.set_num_threads）",
+    )
+    parser.add_argument(
+        "--train-batches", type=int, default=20, help="计时用的小批量个数"
+    )
+    parser.add_argument(
+        "--decode-batch", type=int, default=16, help="解码基准的批量大小"
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--lengths", type=int, nargs="+", default=[10, 50, 200], help="解码基准生成的词元数")
-    parser.add_argument("--json", default=None, metavar="PATH", help="把结果写成 JSON 文件")
-    parser.add_argument("--norm-ablation", action="store_true",
-                        help="只做 Transformer 后规范化的对照试验（两次各 6 轮的训练，单线程要几分钟）")
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=[10, 50, 200],
+        help="解码基准生成的词元数",
+    )
+    parser.add_argument(
+        "--json", default=None, metavar="PATH", help="把结果写成 JSON 文件"
+    )
+    parser.add_argument(
+        "--norm-ablation",
+        action="store_true",
+        help="只做 Transformer 后规范化的对照试验"
+        "（两次各 6 轮的训练，单线程要几分钟）",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     seqbook.set_seed(0)
     device = seqbook.get_device(args.device)
-    print(f"设备 {device}，PyTorch {torch.__version__}，CPU 线程 {torch.get_num_threads()}")
+    threads = torch.get_num_threads()
+    print(f"设备 {device}，PyTorch {torch.__version__}，CPU 线程 {threads}")
     data = seqbook.load_translation("cmn-eng")
     if args.norm_ablation:
         rows = norm_ablation(data, device)
         if args.json:
-            write_json(args.json, {"machine": machine_info(device), "norm_ablation": rows})
+            write_json(
+                args.json, {"machine": machine_info(device), "norm_ablation": rows}
+            )
         return 0
     bos = data.tgt_vocab[seqbook.BOS]
     generator = torch.Generator().manual_seed(0)
-    batches = list(data.train_iter(128, generator=generator))[:args.train_batches]
+    batches = list(data.train_iter(128, generator=generator))[: args.train_batches]
     models = build_models(data)
 
     print("\n一个训练步（批量 128，前向 + 反向 + Adam）：")
@@ -184,25 +258,59 @@ def main(argv=None):
         tps, ms = bench_training(model, batches, bos, device, args.repeats)
         params = sum(p.numel() for p in model.parameters())
         print(f"{name:<16}{params:>12,}{tps:>14,.0f}{ms:>10.1f}")
-        training.append({"model": name, "parameters": params, "tokens_per_sec": tps, "ms_per_step": ms})
+        training.append(
+            {
+                "model": name,
+                "parameters": params,
+                "tokens_per_sec": tps,
+                "ms_per_step": ms,
+            }
+        )
 
-    print(f"\nTransformer 贪心解码（批量 {args.decode_batch}，未训练的模型，不在 <eos> 处停止）：")
+    print(
+        f"\nTransformer 贪心解码（批量 {args.decode_batch}，未训练的模型，"
+        f"不在 <eos> 处停止）："
+    )
     print(f"{'生成词元数':>10}{'带缓存 秒':>12}{'不带缓存 秒':>14}{'加速比':>8}")
-    X, valid_lens = data.src[:args.decode_batch], data.src_valid_len[:args.decode_batch]
-    rows = bench_decoding(models["Transformer"], X, valid_lens, bos, args.lengths, device, args.repeats)
+    X, valid_lens = (
+        data.src[: args.decode_batch],
+        data.src_valid_len[: args.decode_batch],
+    )
+    rows = bench_decoding(
+        models["Transformer"],
+        X,
+        valid_lens,
+        bos,
+        args.lengths,
+        device,
+        args.repeats,
+    )
     for n, cached, uncached in rows:
         print(f"{n:>10}{cached:>12.3f}{uncached:>14.3f}{uncached / cached:>8.1f}x")
     speedups = [uncached / cached for _, cached, uncached in rows]
     ok = all(s > 1 for s in speedups) and speedups == sorted(speedups)
     print("键值缓存更快，且差距随长度增大：", "是" if ok else "否")
     if args.json:
-        result = {"machine": machine_info(device),
-                  "settings": {"train_batches": args.train_batches, "train_batch_size": 128,
-                               "decode_batch": args.decode_batch, "repeats": args.repeats,
-                               "timing": "训练取最快一次，解码取中位数"},
-                  "training": training,
-                  "decoding": [{"num_tokens": n, "cached_seconds": c, "uncached_seconds": u, "speedup": u / c}
-                               for n, c, u in rows]}
+        result = {
+            "machine": machine_info(device),
+            "settings": {
+                "train_batches": args.train_batches,
+                "train_batch_size": 128,
+                "decode_batch": args.decode_batch,
+                "repeats": args.repeats,
+                "timing": "训练取最快一次，解码取中位数",
+            },
+            "training": training,
+            "decoding": [
+                {
+                    "num_tokens": n,
+                    "cached_seconds": c,
+                    "uncached_seconds": u,
+                    "speedup": u / c,
+                }
+                for n, c, u in rows
+            ],
+        }
         write_json(args.json, result)
     return 0 if ok else 1
 
@@ -210,7 +318,9 @@ def main(argv=None):
 def write_json(path, result):
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     print("结果写入", path)
 
 
