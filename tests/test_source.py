@@ -102,9 +102,7 @@ class Box:
 
     def forward(self, x):
         # …（参数检查从略）
-        # region core
         out = x * self.n  # 核心
-        # endregion
         return out
 
     def size(self):
@@ -169,6 +167,7 @@ def test_region(mod):
     shown = seqbook.show_source(mod.Box.forward, region="core")
     assert shown.code == "out = x * self.n  # 核心\n"
     assert "（core）" in shown.title
+    assert "# region core" in shown.full  # 标记只在完整的源代码里
     with pytest.raises(ValueError, match="没有名为 'tail' 的区域.*core"):
         seqbook.show_source(mod.Box.forward, region="tail")
 

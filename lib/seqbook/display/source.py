@@ -356,6 +356,8 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
     if region is not None:
         shown = _region(shown, region, title)
         title += f"（{region}）"
+    # 区域的标记行只是给 show_source 看的，不展示
+    shown = [s for s in shown if not (_REGION.match(s) or _END_REGION.match(s))]
     code = "\n".join(shown) + "\n"
     path = (inspect.getsourcefile(obj) or "").replace("\\", "/")
     path = path[path.rfind("seqbook/"):] if "seqbook/" in path else path
