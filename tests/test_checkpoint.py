@@ -3,6 +3,8 @@ import pytest
 import torch
 
 import seqbook
+from seqbook.training.configs import Seq2SeqConfig
+from seqbook.training.trainer import TrainResult
 
 
 def _model():
@@ -136,10 +138,9 @@ def test_train_or_load_config_roundtrip(tmp_path, monkeypatch):
     monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
     data = seqbook.load_translation("fra-eng", num_steps=10, max_tokens=None, num_test=0,
                                     num_examples=100)
-    config = seqbook.Seq2SeqConfig(embed_size=8, num_hiddens=8, num_epochs=1,
-                                   batch_size=32)
+    config = Seq2SeqConfig(embed_size=8, num_hiddens=8, num_epochs=1, batch_size=32)
     model, result, loaded = seqbook.train_or_load(config, data, "cpu")
-    assert not loaded and isinstance(result, seqbook.TrainResult) and len(result.losses) == 1
+    assert not loaded and isinstance(result, TrainResult) and len(result.losses) == 1
     again, result2, loaded = seqbook.train_or_load(config, data, "cpu")
     assert loaded and result2 == result and not again.training
     for p1, p2 in zip(model.parameters(), again.parameters()):

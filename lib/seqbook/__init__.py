@@ -162,9 +162,6 @@ from .training.configs import (
     BAHDANAU_CMN_CONFIG,
     GRU_CMN_CONFIG,
     TRANSFORMER_CMN_CONFIG,
-    BahdanauConfig,
-    Seq2SeqConfig,
-    TransformerConfig,
     train_or_load,
 )
 from .training.fill_blank import evaluate_fill_blank, mask_tokens, train_fill_blank
@@ -177,12 +174,7 @@ from .training.lm import (
     train_lm,
 )
 from .training.regression import train_kernel_regression, train_regressor
-from .training.schedule import (
-    lr_factor,
-    lr_scheduler,
-    warmup_lr_lambda,
-    warmup_scheduler,
-)
+from .training.schedule import lr_factor, warmup_lr_lambda, warmup_scheduler
 from .training.seq2seq import (
     decoder_inputs,
     masked_cross_entropy,
@@ -190,10 +182,4 @@ from .training.seq2seq import (
     seq2seq_loss,
     train_seq2seq,
 )
-from .training.trainer import (
-    TrainResult,
-    fit,
-    grad_clipping,
-    run_epoch,
-    train_step,
-)
+from .training.trainer import grad_clipping, train_step
