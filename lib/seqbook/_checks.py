@@ -111,15 +111,16 @@ def check_device(device, name="device"):
 def check_nonnegative_int(value, name):
     """``value`` 应为非负整数（``True``/``False`` 不算整数）。返回 ``value``。"""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} 应为非负整数，实际得到 {type(value).__name__} 类型的 "
-                        f"{value!r}")
+        raise TypeError(f"{name} 应为非负整数，实际得到 "
+                        f"{type(value).__name__} 类型的 {value!r}")
     if value < 0:
         raise ValueError(f"{name} 应为非负整数，实际得到 {value}")
     return value
 
 
 def check_positive_number(value, name):
-    """``value`` 应为正的实数（整数或浮点数，``True``/``False`` 不算）。返回 ``value``。"""
+    """``value`` 应为正的实数（整数或浮点数，``True``/``False`` 不算）。
+    返回 ``value``。"""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} 应为正数，实际得到 {type(value).__name__} 类型的 "
                         f"{value!r}")
@@ -136,3 +137,10 @@ def check_indices(values, name, size=None):
         raise TypeError(f"{name} 应为词元索引的列表、元组或集合，实际得到 "
                         f"{type(values).__name__}")
     return [check_index(v, f"{name} 中的索引", size) for v in values]
+
+
+def check_str(value, name):
+    """``value`` 应为字符串。返回 ``value``。"""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} 应为字符串，实际得到 {type(value).__name__}")
+    return value

@@ -27,7 +27,7 @@ import json
 import random
 import re
 
-from .._checks import check_probability, check_sized
+from .._checks import check_probability, check_sized, check_str
 from .download import DataError, download_files
 
 ENTITY_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}   # PFR 词性 → 实体类别
@@ -126,8 +126,7 @@ def parse_pfr_line(line):
     ``[(起始词序号, 结束词序号（不含）, 类别), ...]``，
     对应 ``[词/词性 ... 词/词性]类别`` 形式的复合词。格式错误（缺少 ``/词性``、
     方括号不配对）时抛出 ``ValueError``。"""
-    if not isinstance(line, str):
-        raise TypeError(f"line 应为字符串，实际得到 {type(line).__name__}")
+    check_str(line, "line")
     words, compounds, start = [], [], None
     for tok in line.split():
         end_tag = None
@@ -207,9 +206,7 @@ def bio_spans(tags):
     也开始一个新实体（与 seqeval 的默认做法相同）。"""
     spans, start, kind = set(), None, None
     for i, tag in enumerate(list(tags) + ["O"]):
-        if not isinstance(tag, str):
-            raise TypeError(f"tags 的元素应为字符串，实际得到 {type(tag).__name__}")
-        prefix, _, t = tag.partition("-")
+        prefix, _, t = check_str(tag, "tags 的元素").partition("-")
         if start is not None and (prefix != "I" or t != kind):
             spans.add((kind, start, i))
             start = None

@@ -4,12 +4,11 @@
 import collections
 import heapq
 
-from .._checks import check_nonnegative_int, check_positive_int
+from .._checks import check_nonnegative_int, check_positive_int, check_str
 from .tokenizers import (
     SPECIAL_TOKENS,
     _check_chars,
     _check_special,
-    _check_text,
     _check_texts,
     _surrogate,
     _Tokenizer,
@@ -158,7 +157,7 @@ class BPETokenizer(_Tokenizer):
 
     def encode(self, text):
         """文本 → 词元索引的列表。任何字符串都能编码（没见过的字符走字节回退）。"""
-        _check_text(text)
+        check_str(text, "text")
         ids = []
         for chunk in pre_tokenize(text):
             ids.extend(self._encode_chunk(chunk))

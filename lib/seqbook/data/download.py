@@ -41,7 +41,7 @@ import warnings
 import zipfile
 import zlib
 
-from .._checks import check_positive_number
+from .._checks import check_positive_number, check_str
 from .datasets import DATASETS, DatasetInfo
 
 _CHUNK = 1 << 16
@@ -155,8 +155,7 @@ def download_files(name, folder=None, timeout=30.0, prefix=""):
     里登记的版本。"""
     info = _lookup(name, multi=True)
     check_positive_number(timeout, "timeout")  # 秒
-    if not isinstance(prefix, str):
-        raise TypeError(f"prefix 应为字符串，实际得到 {type(prefix).__name__}")
+    check_str(prefix, "prefix")
     chosen = [f for f in info.files if f.path.startswith(prefix)]
     if not chosen:
         raise ValueError(f"数据集 {info.name!r} 中没有以 {prefix!r} 开头的文件")

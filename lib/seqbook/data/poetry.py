@@ -22,7 +22,7 @@ import json
 import random
 import re
 
-from .._checks import check_probability, check_sized
+from .._checks import check_probability, check_sized, check_str
 from .download import download_files
 
 CORPORA = {"tang": "quan_tang_shi/", "song": "song_ci/"}   # 语料名 → 数据集内的目录
@@ -131,8 +131,7 @@ def verse_lines(text):
     """把正文切成诗句，每句带着它结尾的标点，例如
     ``"床前明月光，疑是地上霜。"`` → ``["床前明月光，", "疑是地上霜。"]``。
     换行被忽略。"""
-    if not isinstance(text, str):
-        raise TypeError(f"text 应为字符串，实际得到 {type(text).__name__}")
+    check_str(text, "text")
     return _VERSE.findall(text.replace("\n", ""))
 
 

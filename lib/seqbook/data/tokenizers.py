@@ -32,7 +32,7 @@ import json
 import pathlib
 import re
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, check_str
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 
@@ -53,20 +53,13 @@ def pre_tokenize(text):
     return _CHUNK.findall(text)
 
 
-def _check_text(text, name="text"):
-    if not isinstance(text, str):
-        raise TypeError(f"{name} 应为字符串，实际得到 {type(text).__name__}")
-
-
 def _check_texts(texts):
     if isinstance(texts, str):
         raise TypeError("texts 应为字符串的列表（每个元素一段文本），"
                         "而不是单个字符串；可以用 [text]")
     texts = list(texts)
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"texts 的第 {i} 个元素应为字符串，实际得到 "
-                            f"{type(t).__name__}")
+        check_str(t, f"texts 的第 {i} 个元素")
     return texts
 
 
@@ -236,7 +229,7 @@ class CharTokenizer(_Tokenizer):
 
     def encode(self, text):
         """文本 → 词元索引的列表（每个字符一个）。"""
-        _check_text(text)
+        check_str(text, "text")
         ids = [self._char_to_id.get(c) for c in text]
         if None in ids:
             missing = list(dict.fromkeys(c for c, i in zip(text, ids) if i is None))
