@@ -32,18 +32,10 @@ def get_source(obj):
 
 
 # ---------------------------------------------------------------- 找出要略去的语句
-def _call_name(node):
-    """``f(...)`` / ``obj.f(...)`` 的函数名 ``f``；不是调用时为 None。"""
-    if not isinstance(node, ast.Call):
-        return None
-    f = node.func
-    if isinstance(f, ast.Name):
-        return f.id
-    return f.attr if isinstance(f, ast.Attribute) else None
-
-
 def _is_check_call(node):
-    name = _call_name(node)
+    """``check_x(...)``、``self._check_x(...)`` 这样的调用。"""
+    f = node.func if isinstance(node, ast.Call) else None
+    name = getattr(f, "id", None) or getattr(f, "attr", None)
     return bool(name and _CHECK_NAME.match(name))
 
 
@@ -80,13 +72,10 @@ def _is_guard(stmt):
 
 
 def _docstring(node):
-    body = getattr(node, "body", None)
-    if (isinstance(node, (ast.Module, *_DEFS))
-            and body and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)):
-        return body[0]
-    return None
+    """``node`` 的文档字符串语句；没有时为 None。"""
+    ok = (isinstance(node, (ast.Module, *_DEFS))
+          and ast.get_docstring(node) is not None)
+    return node.body[0] if ok else None
 
 
 def _start(node):
@@ -156,11 +145,14 @@ def _with_comment_above(cut, lines):
     return first, last, note
 
 
+def _dropped(cuts):
+    """略去检查的行号（不含文档字符串）。"""
+    return {i for first, last, note in cuts if note for i in range(first, last + 1)}
+
+
 def _emptied_blocks(tree, cuts):
     """语句体全被略去的 for/while/with：整条语句一起略去。"""
-    dropped = {i for first, last, note in cuts if note
-               for i in range(first, last + 1)}
-    extra = []
+    dropped, extra = _dropped(cuts), []
     for node in ast.walk(tree):
         loop = isinstance(node, (ast.For, ast.While)) and not node.orelse
         if loop or isinstance(node, ast.With):
@@ -172,9 +164,7 @@ def _emptied_blocks(tree, cuts):
 
 def _helpers_of_guards(tree, cuts):
     """只为参数检查而算的变量（如 ``ok_shapes = [...]``）：用到处都已略去。"""
-    dropped = {i for first, last, note in cuts if note
-               for i in range(first, last + 1)}
-    extra = []
+    dropped, extra = _dropped(cuts), []
     for fn in ast.walk(tree):
         if not isinstance(fn, _FUNCS):
             continue
@@ -209,11 +199,10 @@ def _apply(lines, cuts):
             note = note_at.get(i)
             if note:
                 note = line[:len(line) - len(line.lstrip())] + note
-                last = len(out) - 1
-                while last >= 0 and not out[last].strip():
-                    last -= 1
-                if last >= 0 and out[last] == note:  # 相邻的几处检查只留一行注释
-                    del out[last + 1:]
+                previous = [x for x in out if x.strip()]
+                if previous and previous[-1] == note:  # 相邻的几处检查只留一行注释
+                    while not out[-1].strip():
+                        out.pop()
                 else:
                     out.append(note)
             # 文档字符串后的空行随之删去；略去检查处的空行保留，但不连着两行空行
@@ -251,8 +240,7 @@ class _Source:
         wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
                    for c in f"# {title}{note}")
         self.title = f"{title}{note}" if wide <= 84 else f"{title}\n# {note}"
-        self.code = code
-        self.full = code if full is None else full  # 完整的源代码
+        self.code, self.full = code, code if full is None else full
         self.where = where  # 如 "seqbook/models/multihead.py，第 44–150 行"
 
     @property
@@ -280,16 +268,16 @@ def _listing(obj, members=None, full=False):
     lines = source.splitlines()
     cuts = _omissions(tree, lines, not full, members)
     shown = _apply(lines, cuts) if cuts else lines
-    try:
-        first = inspect.getsourcelines(obj)[1]
-    except (TypeError, OSError):  # pragma: no cover - get_source 已经检查过
-        first = 0
+    first = inspect.getsourcelines(obj)[1]
     no_doc = any(c[2] is None for c in cuts)
     return shown, source, (first, first + len(lines) - 1), no_doc
 
 
-def _helpers(obj):
-    """``obj`` 直接调用的、同一模块中的函数和类（检查函数除外），按调用的先后。"""
+def _helpers(obj, names, title):
+    """``obj`` 直接调用的、同一模块中的函数和类（检查函数除外），按调用的先后；
+    ``names`` 不是 True 时只取这几个名字。"""
+    if not inspect.isfunction(obj):
+        raise TypeError(f"helpers 只用于函数，{title} 不是函数")
     module = inspect.getmodule(obj)
     calls = [node for node in ast.walk(ast.parse(get_source(obj)))
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
@@ -302,7 +290,14 @@ def _helpers(obj):
                 and (inspect.isfunction(helper) or inspect.isclass(helper))
                 and helper.__module__ == obj.__module__):
             found.append(helper)
-    return found
+    if names is True:
+        return found
+    names = [names] if isinstance(names, str) else list(names)
+    known = [h.__name__ for h in found]
+    if missing := [n for n in names if n not in known]:
+        raise ValueError(f"{title} 没有直接调用同一模块中的 {missing}；"
+                         f"可以展示的有：{known}")
+    return [h for h in found if h.__name__ in names]
 
 
 def show_source(obj, members=None, region=None, full=False, helpers=False):
@@ -336,18 +331,7 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
     shown, source, span, no_doc = _listing(obj, members, full)
     spans = [span]
     if helpers:
-        if not inspect.isfunction(obj):
-            raise TypeError(f"helpers 只用于函数，{title} 不是函数")
-        found = _helpers(obj)
-        if not isinstance(helpers, bool):
-            names = [helpers] if isinstance(helpers, str) else list(helpers)
-            known = [h.__name__ for h in found]
-            missing = [n for n in names if n not in known]
-            if missing:
-                raise ValueError(f"{title} 没有直接调用同一模块中的 {missing}；"
-                                 f"可以展示的有：{known}")
-            found = [h for h in found if h.__name__ in names]
-        for helper in found:
+        for helper in _helpers(obj, helpers, title):
             more, more_source, span, more_no_doc = _listing(helper, full=full)
             shown += [""] + more
             source += "\n" + more_source
