@@ -202,8 +202,7 @@ def read_people_daily():
 
 def bio_spans(tags):
     """BIO 标签 → 实体 ``{(类别, 起, 止)}``（止不含）。以 ``I-X`` 开头或接在别的类别
-    后面的 ``I-X``
-    也开始一个新实体（与 seqeval 的默认做法相同）。"""
+    后面的 ``I-X`` 也开始一个新实体（与 seqeval 的默认做法相同）。"""
     spans, start, kind = set(), None, None
     for i, tag in enumerate(list(tags) + ["O"]):
         prefix, _, t = check_str(tag, "tags 的元素").partition("-")
@@ -260,8 +259,7 @@ def span_f1(gold, pred):
 
 def read_ocnli(split="train.3k", folder=None):
     """读入 OCNLI 的一个划分，返回 ``[(premise, hypothesis, label), ...]``，
-    ``label`` 为
-    :data:`NLI_LABELS` 中的索引；标签为 ``"-"`` 的样本被丢弃。
+    ``label`` 为 :data:`NLI_LABELS` 中的索引；标签为 ``"-"`` 的样本被丢弃。
 
     参数：
         split: ``"train.3k"``（3,000 对）、``"train.10k"``（10,000 对，包含 train.3k

@@ -51,8 +51,7 @@ def ngram_perplexity(train_corpus, val_corpus, n, vocab_size, alpha=1.0):
 
 def split_corpus(corpus, val_fraction=0.1):
     """把词元序列按位置切成训练部分和验证部分：最后 ``val_fraction`` 的词元（连续的
-    一段）
-    留作验证，不参与训练。返回 ``(train_corpus, val_corpus)``。"""
+    一段）留作验证，不参与训练。返回 ``(train_corpus, val_corpus)``。"""
     check_probability(val_fraction, "val_fraction", low_open=True, high_open=True)
     num_val = int(round(len(corpus) * val_fraction))
     if num_val < 2 or len(corpus) - num_val < 2:

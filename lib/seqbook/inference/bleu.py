@@ -9,9 +9,8 @@ r"""BLEU（双语评估替补）：语料级与句子级。
   :math:`r`（每句取长度最接近预测的参考译文，一样接近时取较短的）分别求和，再计算
 
   .. math:: \mathrm{BLEU} = 100 \cdot \mathrm{BP} \cdot
-            \exp\Big(\frac{1}{N}\sum_{n=1}^{N} \log p_n\Big),\quad p_n = m_n /
-            t_n,\quad
-            \mathrm{BP} = \min\big(1, e^{1 - r / c}\big)
+            \exp\Big(\frac{1}{N}\sum_{n=1}^{N} \log p_n\Big),\quad
+            p_n = m_n / t_n,\quad \mathrm{BP} = \min\big(1, e^{1 - r / c}\big)
 
   （:math:`c = 0` 时 BP = 0）。
 - **平滑**（``smooth="exp"``，即 NIST/mteval 的方法）：第 k 个匹配数为 0 的阶 n 取
