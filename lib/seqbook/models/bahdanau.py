@@ -8,13 +8,12 @@
 """
 
 import torch
-from torch import nn
 
 from .._checks import check_positive_int, check_tokens
 from ..data.mt_data import PAD
 from .attention import AdditiveAttention
 from .encoder_decoder import Decoder, EncoderDecoder
-from .seq2seq import Seq2SeqEncoder
+from .seq2seq import Seq2SeqEncoder, _decoder_layers
 
 
 class BahdanauDecoder(Decoder):
@@ -44,21 +43,14 @@ class BahdanauDecoder(Decoder):
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1,
                  dropout=0.0, padding_idx=1):
         super().__init__()
-        for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
-                            ("num_hiddens", num_hiddens),
-                            ("num_layers", num_layers)]:
-            check_positive_int(value, name)
+        check_positive_int(num_hiddens, "num_hiddens")
         self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
         self.num_layers = num_layers
         self.attention = AdditiveAttention(num_hiddens, num_hiddens, num_hiddens,
                                            dropout)
-        self.embedding = nn.Embedding(vocab_size, embed_size,
-                                      padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers,
-                          batch_first=True,
-                          dropout=dropout if num_layers > 1 else 0.0)
-        self.dense = nn.Linear(num_hiddens, vocab_size)
+        # 嵌入、暂退、输入为 [上下文, 嵌入] 的多层 GRU、输出层：同 Seq2SeqDecoder
+        self.embedding, self.dropout, self.rnn, self.dense = _decoder_layers(
+            vocab_size, embed_size, num_hiddens, num_layers, dropout, padding_idx)
         self.attention_weights = None
 
     def init_state(self, enc_outputs, enc_valid_lens):

@@ -75,16 +75,10 @@ class Seq2SeqDecoder(Decoder):
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers=1,
                  dropout=0.0, padding_idx=1):
         super().__init__()
-        _check_sizes(vocab_size, embed_size, num_hiddens, num_layers)
         self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
         self.num_layers = num_layers
-        self.embedding = nn.Embedding(vocab_size, embed_size,
-                                      padding_idx=padding_idx)
-        self.dropout = nn.Dropout(dropout)
-        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers,
-                          batch_first=True,
-                          dropout=dropout if num_layers > 1 else 0.0)
-        self.dense = nn.Linear(num_hiddens, vocab_size)
+        self.embedding, self.dropout, self.rnn, self.dense = _decoder_layers(
+            vocab_size, embed_size, num_hiddens, num_layers, dropout, padding_idx)
 
     def init_state(self, enc_outputs, enc_valid_lens):
         _, enc_state = enc_outputs  # (num_layers, b, num_hiddens)
@@ -119,6 +113,18 @@ def _check_sizes(vocab_size, embed_size, num_hiddens, num_layers):
     for name, value in [("vocab_size", vocab_size), ("embed_size", embed_size),
                         ("num_hiddens", num_hiddens), ("num_layers", num_layers)]:
         check_positive_int(value, name)
+
+
+def _decoder_layers(vocab_size, embed_size, num_hiddens, num_layers, dropout,
+                    padding_idx):
+    """GRU 解码器共用的层（本模块与 Bahdanau 解码器）：嵌入、暂退、输入为嵌入与
+    上下文拼接的多层 GRU、输出层。按这个顺序创建（参数初始化的顺序）。"""
+    _check_sizes(vocab_size, embed_size, num_hiddens, num_layers)
+    embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+    rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers,
+                 batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
+    dense = nn.Linear(num_hiddens, vocab_size)
+    return embedding, nn.Dropout(dropout), rnn, dense
 
 
 def _source_lengths(valid_lens, X):

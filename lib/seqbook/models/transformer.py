@@ -83,7 +83,21 @@ class _Embed(nn.Module):
         return self.pos_encoding(E, offset)
 
 
-class TransformerEncoder(Encoder):
+class _Stack(nn.Module):
+    """编码器与解码器共用的骨架：嵌入 + 位置编码，``num_layers`` 个 ``block``，
+    前规范化时末尾再加一个层规范化。"""
+
+    def __init__(self, block, vocab_size, num_hiddens, ffn_num_hiddens, num_heads,
+                 num_layers, dropout, max_len, norm_first):
+        super().__init__()
+        self.embed = _Embed(vocab_size, num_hiddens, dropout, max_len)
+        self.blocks = nn.ModuleList(
+            block(num_hiddens, ffn_num_hiddens, num_heads, dropout, norm_first)
+            for _ in range(num_layers))
+        self.final_norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
+
+
+class TransformerEncoder(_Stack, Encoder):
     """Transformer 编码器：嵌入 + 位置编码，再叠 ``num_layers`` 个编码器块。
 
     ``forward(X, valid_lens)``：X ``(b, n)`` 整数，valid_lens ``(b,)`` 或 None；
@@ -92,13 +106,9 @@ class TransformerEncoder(Encoder):
 
     def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads,
                  num_layers, dropout=0.0, max_len=1000, norm_first=False):
-        super().__init__()
-        self.embed = _Embed(vocab_size, num_hiddens, dropout, max_len)
-        self.blocks = nn.ModuleList(
-            TransformerEncoderBlock(num_hiddens, ffn_num_hiddens, num_heads,
-                                    dropout, norm_first)
-            for _ in range(num_layers))
-        self.final_norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
+        super().__init__(TransformerEncoderBlock, vocab_size, num_hiddens,
+                         ffn_num_hiddens, num_heads, num_layers, dropout, max_len,
+                         norm_first)
 
     def forward(self, X, valid_lens):
         _check_source(X, valid_lens)
@@ -160,24 +170,22 @@ class TransformerDecoderBlock(nn.Module):
         # causal=True：第 i 个新位置只看缓存中的位置和新位置中的 0..i
         return self.self_attention(H, None, None, causal=True, kv=(K, V)), (K, V)
 
-    def _cross_attend(self, H, enc_kv, enc_valid_lens):
-        return self.cross_attention(H, None, None, enc_valid_lens, kv=enc_kv)
-
     def forward(self, X, enc_kv, enc_valid_lens, past_kv=None):
         if self.norm_first:
             Y, kv = self._self_attend(self.ln1(X), past_kv)
             X = X + self.dropout(Y)
-            Y = self._cross_attend(self.ln2(X), enc_kv, enc_valid_lens)
+            H = self.ln2(X)
+            Y = self.cross_attention(H, None, None, enc_valid_lens, kv=enc_kv)
             X = X + self.dropout(Y)
             return X + self.dropout(self.ffn(self.ln3(X))), kv
         Y, kv = self._self_attend(X, past_kv)
         X = self.ln1(X + self.dropout(Y))  # (b, steps, d)
-        Y = self._cross_attend(X, enc_kv, enc_valid_lens)
+        Y = self.cross_attention(X, None, None, enc_valid_lens, kv=enc_kv)
         X = self.ln2(X + self.dropout(Y))
         return self.ln3(X + self.dropout(self.ffn(X))), kv
 
 
-class TransformerDecoder(Decoder):
+class TransformerDecoder(_Stack, Decoder):
     """Transformer 解码器，带键值缓存（key-value cache）。
 
     ``init_state(enc_outputs, enc_valid_lens)``：把编码器输出投影成每层交叉注意力的
@@ -189,13 +197,9 @@ class TransformerDecoder(Decoder):
 
     def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads,
                  num_layers, dropout=0.0, max_len=1000, norm_first=False):
-        super().__init__()
-        self.embed = _Embed(vocab_size, num_hiddens, dropout, max_len)
-        self.blocks = nn.ModuleList(
-            TransformerDecoderBlock(num_hiddens, ffn_num_hiddens, num_heads,
-                                    dropout, norm_first)
-            for _ in range(num_layers))
-        self.final_norm = nn.LayerNorm(num_hiddens) if norm_first else nn.Identity()
+        super().__init__(TransformerDecoderBlock, vocab_size, num_hiddens,
+                         ffn_num_hiddens, num_heads, num_layers, dropout, max_len,
+                         norm_first)
         self.dense = nn.Linear(num_hiddens, vocab_size)
 
     def init_state(self, enc_outputs, enc_valid_lens):
