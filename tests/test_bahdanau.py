@@ -1,4 +1,5 @@
 """seqbook.models.bahdanau：Bahdanau 注意力解码器。"""
+
 import pytest
 import torch
 
@@ -47,7 +48,7 @@ def test_step_by_step_equals_teacher_forced():
         state = model.init_decoder_state(X, lens)
         steps, step_weights = [], []
         for t in range(Y.shape[1]):
-            logits, state = model.decoder(Y[:, t:t + 1], state)
+            logits, state = model.decoder(Y[:, t : t + 1], state)
             steps.append(logits)
             step_weights.append(model.decoder.attention_weights)
     torch.testing.assert_close(torch.cat(steps, 1), full)
@@ -63,7 +64,7 @@ def test_key_projection_computed_once_per_source():
         state = model.init_decoder_state(X, lens)
         assert len(calls) == 1
         for t in range(Y.shape[1]):
-            _, state = model.decoder(Y[:, t:t + 1], state)
+            _, state = model.decoder(Y[:, t : t + 1], state)
         assert len(calls) == 1  # 逐步解码的 5 步都复用 init_state 中的投影
         model(X, lens, Y)
         assert len(calls) == 2
@@ -81,14 +82,22 @@ def test_attention_looks_at_encoder_states():
     with torch.no_grad():
         logits1, _ = model.decoder(Y, (enc_outputs, projected, hidden, lens))
         w1 = model.decoder.attention_weights
-        other_state = (other, model.decoder.attention.project_keys(other), hidden, lens)
+        other_state = (
+            other,
+            model.decoder.attention.project_keys(other),
+            hidden,
+            lens,
+        )
         logits2, _ = model.decoder(Y, other_state)
         w2 = model.decoder.attention_weights
-    assert not torch.allclose(w1[0], w2[0])  # 同样的隐状态，换了编码器状态，权重就变
+    # 同样的隐状态，换了编码器状态，权重就变
+    assert not torch.allclose(w1[0], w2[0])
     assert not torch.allclose(logits1, logits2)
     # 梯度：第一步的 logits 对每个有效的编码器位置都有梯度，对填充位置没有
     enc = enc_outputs.detach().requires_grad_()
-    logits, _ = model.decoder(Y[:, :1], (enc, model.decoder.attention.project_keys(enc), hidden, lens))
+    logits, _ = model.decoder(
+        Y[:, :1], (enc, model.decoder.attention.project_keys(enc), hidden, lens)
+    )
     logits.sum().backward()
     per_pos = enc.grad.abs().sum(-1)  # (batch_size, num_src_steps)
     assert torch.all(per_pos[0] > 0) and torch.all(per_pos[1, :3] > 0)
@@ -117,8 +126,12 @@ def test_state_not_mutated_and_reorder():
     assert all(torch.equal(s, c) for s, c in zip(state, copies))
     index = torch.tensor([2, 0, 0])
     re = model.decoder.reorder_state(state, index)
-    assert torch.equal(re[0], state[0][index]) and torch.equal(re[1], state[1][index])
-    assert torch.equal(re[2], state[2][:, index]) and torch.equal(re[3], lens[index])
+    assert torch.equal(re[0], state[0][index]) and torch.equal(
+        re[1], state[1][index]
+    )
+    assert torch.equal(re[2], state[2][:, index]) and torch.equal(
+        re[3], lens[index]
+    )
     with torch.no_grad():
         c, _ = model.decoder(Y[index], re)
     torch.testing.assert_close(c, a[index])
@@ -129,18 +142,29 @@ def test_beam_size_one_equals_greedy():
     model = _model()
     X, lens, _ = _batch()
     greedy, _ = seqbook.greedy_search(model, X, lens, bos=2, eos=3, max_len=6)
-    beam, _ = seqbook.beam_search(model, X, lens, bos=2, eos=3, max_len=6, beam_size=1, alpha=0.0)
+    beam, _ = seqbook.beam_search(
+        model, X, lens, bos=2, eos=3, max_len=6, beam_size=1, alpha=0.0
+    )
     assert greedy == beam
 
 
 def test_trains_on_small_translation_task():
     """在 fra-eng 前 300 个句对上训练几轮：损失下降，训练接口与解码接口都能用。"""
     torch.manual_seed(0)
-    data = seqbook.load_translation("fra-eng", num_steps=8, num_test=20, num_examples=300)
-    model = build_bahdanau(data.src_vocab, data.tgt_vocab, embed_size=16, num_hiddens=32,
-                           num_layers=1, dropout=0.0)
-    result = seqbook.train_seq2seq(model, data, num_epochs=15, lr=0.01, device="cpu",
-                                   batch_size=32, plot=False)
+    data = seqbook.load_translation(
+        "fra-eng", num_steps=8, num_test=20, num_examples=300
+    )
+    model = build_bahdanau(
+        data.src_vocab,
+        data.tgt_vocab,
+        embed_size=16,
+        num_hiddens=32,
+        num_layers=1,
+        dropout=0.0,
+    )
+    result = seqbook.train_seq2seq(
+        model, data, num_epochs=15, lr=0.01, device="cpu", batch_size=32, plot=False
+    )
     assert result.losses[-1] < result.losses[0] * 0.6, result.losses
     bleu, preds = seqbook.evaluate_bleu(model, data, device="cpu", beam_size=2)
     assert len(preds) == 20 and 0.0 <= bleu <= 100.0

@@ -1,4 +1,6 @@
-"""多头注意力：形状、与 nn.MultiheadAttention 相等、融合路径与显式路径相等、因果掩码、错误输入。"""
+"""多头注意力：形状、与 nn.MultiheadAttention 相等、融合路径与显式路径相等、
+因果掩码、错误输入。"""
+
 import pytest
 import torch
 from torch import nn
@@ -9,12 +11,18 @@ from seqbook.models.multihead import MultiHeadAttention
 
 def _copy_to_torch(mha, bias):
     """把 seqbook 的权重复制进 nn.MultiheadAttention。"""
-    ref = nn.MultiheadAttention(mha.num_hiddens, mha.num_heads, bias=bias, batch_first=True)
+    ref = nn.MultiheadAttention(
+        mha.num_hiddens, mha.num_heads, bias=bias, batch_first=True
+    )
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.W_q.weight, mha.W_k.weight, mha.W_v.weight]))
+        ref.in_proj_weight.copy_(
+            torch.cat([mha.W_q.weight, mha.W_k.weight, mha.W_v.weight])
+        )
         ref.out_proj.weight.copy_(mha.W_o.weight)
         if bias:
-            ref.in_proj_bias.copy_(torch.cat([mha.W_q.bias, mha.W_k.bias, mha.W_v.bias]))
+            ref.in_proj_bias.copy_(
+                torch.cat([mha.W_q.bias, mha.W_k.bias, mha.W_v.bias])
+            )
             ref.out_proj.bias.copy_(mha.W_o.bias)
     return ref.eval()
 
@@ -36,10 +44,14 @@ def test_equals_torch_multihead_attention(bias, keep_weights):
     valid_lens = torch.tensor([7, 3, 1])
     pad_mask = torch.arange(7)[None, :] >= valid_lens[:, None]
     out = mha(q, kv, kv, valid_lens)
-    expected, ref_weights = ref(q, kv, kv, key_padding_mask=pad_mask, average_attn_weights=False)
+    expected, ref_weights = ref(
+        q, kv, kv, key_padding_mask=pad_mask, average_attn_weights=False
+    )
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
     if keep_weights:
-        torch.testing.assert_close(mha.attention_weights, ref_weights, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            mha.attention_weights, ref_weights, atol=1e-5, rtol=1e-5
+        )
     # 因果掩码：attn_mask 中 True 表示“不许看”
     x = torch.randn(2, 6, 32)
     out = mha(x, x, x, causal=True)
@@ -52,7 +64,11 @@ def test_fused_equals_explicit_and_weights():
     torch.manual_seed(1)
     mha = MultiHeadAttention(24, 3, bias=True).eval()
     q, kv = torch.randn(4, 5, 24), torch.randn(4, 6, 24)
-    for valid_lens in [None, torch.tensor([6, 2, 0, 4]), torch.randint(0, 7, (4, 5))]:
+    for valid_lens in [
+        None,
+        torch.tensor([6, 2, 0, 4]),
+        torch.randint(0, 7, (4, 5)),
+    ]:
         for causal in [False, True]:
             mha.keep_weights = False
             fused = mha(q, kv, kv, valid_lens, causal)
@@ -91,7 +107,8 @@ def test_padding_invariance():
 
 
 def test_causal_with_cache_offset():
-    """causal=True 且查询是键序列的最后几个位置时，与整段计算的最后几行相同（键值缓存用得到）。"""
+    """causal=True 且查询是键序列的最后几个位置时，与整段计算的最后几行相同
+    （键值缓存用得到）。"""
     torch.manual_seed(3)
     mha = MultiHeadAttention(16, 2).eval()
     x = torch.randn(2, 7, 16)
@@ -109,7 +126,10 @@ def _visible(mask):
 
 
 def test_valid_key_mask_with_causal():
-    assert _visible(valid_key_mask(torch.tensor([3, 1]), 4, 5, causal=True)) == [[2, 3, 3, 3], [1, 1, 1, 1]]
+    assert _visible(valid_key_mask(torch.tensor([3, 1]), 4, 5, causal=True)) == [
+        [2, 3, 3, 3],
+        [1, 1, 1, 1],
+    ]
     assert valid_key_mask(None, 3, 3) is None
     assert _visible(valid_key_mask(None, 2, 2, causal=True)) == [[1, 2]]
 
@@ -145,11 +165,14 @@ def test_bad_input():
         mha(x, x, torch.randn(2, 4, 8))
 
 
-@pytest.mark.parametrize("valid_lens", [None, torch.tensor([4, 0]), torch.tensor([[1, 0, 4], [2, 3, 4]])])
+@pytest.mark.parametrize(
+    "valid_lens", [None, torch.tensor([4, 0]), torch.tensor([[1, 0, 4], [2, 3, 4]])]
+)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("where", ["query", "key"])
 def test_nan_in_nan_out_on_both_paths(valid_lens, causal, where):
-    """文档说两条路径相同：输入有 NaN 时也一样（融合内核曾把 NaN 查询悄悄变成 0）。"""
+    """文档说两条路径相同：输入有 NaN 时也一样
+    （融合内核曾把 NaN 查询悄悄变成 0）。"""
     torch.manual_seed(5)
     mha = MultiHeadAttention(8, 2).eval()
     q, kv = torch.randn(2, 3, 8), torch.randn(2, 4, 8)

@@ -1,4 +1,5 @@
 """正弦位置编码：取值范围、奇数维、相对位置性质、缓冲区、offset、错误输入。"""
+
 import math
 
 import pytest
@@ -16,8 +17,12 @@ def test_values_and_formula():
     assert P.shape == (50, 8)
     assert P.abs().max() <= 1.0
     i, j = 7, 2
-    assert math.isclose(P[i, 2 * j].item(), math.sin(i / 10000 ** (2 * j / 8)), abs_tol=1e-6)
-    assert math.isclose(P[i, 2 * j + 1].item(), math.cos(i / 10000 ** (2 * j / 8)), abs_tol=1e-6)
+    assert math.isclose(
+        P[i, 2 * j].item(), math.sin(i / 10000 ** (2 * j / 8)), abs_tol=1e-6
+    )
+    assert math.isclose(
+        P[i, 2 * j + 1].item(), math.cos(i / 10000 ** (2 * j / 8)), abs_tol=1e-6
+    )
     assert (P[0, 0::2] == 0).all() and (P[0, 1::2] == 1).all()
 
 
@@ -39,7 +44,7 @@ def test_relative_position_is_linear_map(delta):
     P = sinusoidal_encoding(n + delta, d).double()
     M = relative_shift_matrix(delta, d)
     # 同一个 M 对所有位置 i 成立：P[i + delta] = P[i] M
-    torch.testing.assert_close(P[:n] @ M, P[delta:n + delta], atol=1e-5, rtol=0)
+    torch.testing.assert_close(P[:n] @ M, P[delta : n + delta], atol=1e-5, rtol=0)
     # M 是正交矩阵（旋转）
     torch.testing.assert_close(M @ M.T, torch.eye(d, dtype=torch.float64))
 

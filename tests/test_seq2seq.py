@@ -34,7 +34,8 @@ def test_encoder_shapes_and_padding_invariance():
 
 def test_embedding_padding_idx():
     model = _model()
-    assert model.encoder.embedding.padding_idx == 1 and model.decoder.embedding.padding_idx == 1
+    assert model.encoder.embedding.padding_idx == 1
+    assert model.decoder.embedding.padding_idx == 1
     assert (model.decoder.embedding.weight[1] == 0).all()
 
 
@@ -49,10 +50,11 @@ def test_step_by_step_equals_teacher_forced():
     for t in range(7):
         logits, state = model.decoder(dec_X[:, t:t + 1], state)
         steps.append(logits)
-        assert torch.equal(state[0], context0)             # 上下文始终是编码器的最终状态
+        assert torch.equal(state[0], context0)  # 上下文始终是编码器的最终状态
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
     # ratio = 1 的计划采样就是强制教学
-    assert torch.allclose(seqbook.scheduled_sampling_logits(model, X, lens, dec_X, 1.0), full, atol=1e-5)
+    sampled = seqbook.scheduled_sampling_logits(model, X, lens, dec_X, 1.0)
+    assert torch.allclose(sampled, full, atol=1e-5)
 
 
 def test_decoder_does_not_mutate_state():

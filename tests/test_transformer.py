@@ -1,5 +1,6 @@
 """Transformer：形状、因果掩码（训练与评估模式）、填充不影响编码器、键值缓存与整段前向相同、
 状态不被原地修改、束搜索重排、pre-norm、学习率预热、错误输入。"""
+
 import pytest
 import torch
 
@@ -17,8 +18,17 @@ SRC_V, TGT_V = 11, 13
 
 def _model(norm_first=False, dropout=0.0, max_len=50):
     torch.manual_seed(0)
-    return make_transformer(SRC_V, TGT_V, num_hiddens=16, ffn_num_hiddens=32, num_heads=4,
-                            num_layers=2, dropout=dropout, max_len=max_len, norm_first=norm_first)
+    return make_transformer(
+        SRC_V,
+        TGT_V,
+        num_hiddens=16,
+        ffn_num_hiddens=32,
+        num_heads=4,
+        num_layers=2,
+        dropout=dropout,
+        max_len=max_len,
+        norm_first=norm_first,
+    )
 
 
 def _batch():
@@ -75,12 +85,15 @@ def test_kv_cache_matches_full_forward(norm_first):
         full = model(X, valid, Y)
         state = model.init_decoder_state(X, valid)
         for t in range(Y.shape[1]):
-            logits, new_state = model.decoder(Y[:, t:t + 1], state)
+            logits, new_state = model.decoder(Y[:, t : t + 1], state)
             assert new_state is not state
-            assert new_state.num_cached == t + 1 and state.num_cached == t  # 旧状态没有被改动
+            # 旧状态没有被改动
+            assert new_state.num_cached == t + 1 and state.num_cached == t
             for K, V in new_state.self_kv:  # 缓存的是每层的键和值 (b, nh, t+1, hd)
                 assert K.shape == V.shape == (3, 4, t + 1, 4)
-            torch.testing.assert_close(logits[:, 0], full[:, t], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                logits[:, 0], full[:, t], atol=1e-5, rtol=1e-5
+            )
             state = new_state
 
 
@@ -143,8 +156,14 @@ def test_dropout_training_runs_backward():
 
 def test_warmup():
     f = warmup_lr_lambda(4)
-    assert [round(f(s), 4) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, round((4 / 5) ** 0.5, 4),
-                                                  round((4 / 6) ** 0.5, 4)]
+    assert [round(f(s), 4) for s in range(6)] == [
+        0.25,
+        0.5,
+        0.75,
+        1.0,
+        round((4 / 5) ** 0.5, 4),
+        round((4 / 6) ** 0.5, 4),
+    ]
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     sched = warmup_scheduler(opt, 2)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
