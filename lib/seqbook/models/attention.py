@@ -85,12 +85,12 @@ def scaled_dot_product(queries, keys, values, mask=None, dropout=0.0,
                        need_weights=False):
     """缩放点积注意力 ``softmax(Q K^T / sqrt(d)) V``，返回 ``(输出, 权重或 None)``。
 
-    queries ``(b, [nh,] q, d)``，keys ``(b, [nh,] k, d)``，
-    values ``(b, [nh,] k, dv)``；
-    mask 是 :func:`valid_key_mask` 的输出（各头共用）；dropout 是权重上的暂退概率
-    （评估时传 0）。``need_weights=True`` 走显式路径，逐行对应公式并返回权重
-    ``(b, [nh,] q, k)``；否则调用 PyTorch 融合的 ``F.scaled_dot_product_attention``
-    （不写出权重矩阵，在 GPU 上快得多），权重为 None。输出 ``(b, [nh,] q, dv)``。
+    形状：queries ``(b, [nh,] q, d)``，keys ``(b, [nh,] k, d)``，values
+    ``(b, [nh,] k, dv)``。mask 是 :func:`valid_key_mask` 的输出（各头共用）；
+    dropout 是权重上的暂退概率（评估时传 0）。``need_weights=True`` 走显式路径，
+    逐行对应公式并返回权重 ``(b, [nh,] q, k)``；否则调用 PyTorch 融合的
+    ``F.scaled_dot_product_attention``（不写出权重矩阵，在 GPU 上快得多），
+    权重为 None。输出 ``(b, [nh,] q, dv)``。
     """
     if need_weights:  # 显式路径
         d = queries.shape[-1]
