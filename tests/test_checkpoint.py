@@ -146,3 +146,21 @@ def test_train_or_load_config_roundtrip(tmp_path, monkeypatch):
     for p1, p2 in zip(model.parameters(), again.parameters()):
         assert torch.equal(p1, p2)
     assert isinstance(config.build(data.src_vocab, data.tgt_vocab), seqbook.EncoderDecoder)
+
+
+def test_train_or_load_without_seed_keys_on_the_rng_state(tmp_path, monkeypatch):
+    """seed=None：不重设种子；同样的随机数状态命中缓存，不同的状态重新训练。"""
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
+    data = seqbook.load_translation("fra-eng", num_steps=10, max_tokens=None, num_test=0,
+                                    num_examples=100)
+    config = Seq2SeqConfig(embed_size=8, num_hiddens=8, num_epochs=1, batch_size=32,
+                           seed=None)
+    torch.manual_seed(5)
+    model, result, loaded = seqbook.train_or_load(config, data, "cpu")
+    torch.manual_seed(5)
+    again, result2, loaded2 = seqbook.train_or_load(config, data, "cpu")
+    assert not loaded and loaded2 and result2 == result
+    torch.manual_seed(6)
+    _, _, loaded3 = seqbook.train_or_load(config, data, "cpu")
+    assert not loaded3

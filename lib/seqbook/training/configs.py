@@ -2,6 +2,9 @@
 构造模型；:func:`train_or_load` 按设置训练一次并缓存，之后直接载入。"""
 
 import dataclasses
+import hashlib
+
+import torch
 
 from ..models.bahdanau import build_bahdanau
 from ..models.seq2seq import build_seq2seq
@@ -59,7 +62,7 @@ class TransformerConfig:
     batch_size: int = 128
     num_epochs: int = 6
     lr_decay: str = "cosine"
-    seed: int = 0
+    seed: int = None  # 沿用调用者的随机数状态（第 3 章在节首设定种子）
     name = "transformer-cmn"
 
     def build(self, src_vocab, tgt_vocab):
@@ -77,11 +80,15 @@ TRANSFORMER_CMN_CONFIG = TransformerConfig()
 def train_or_load(config, data, device=None):
     """按 ``config`` 构造模型并训练；同样的设置与数据训练过一次后直接从缓存载入。
 
-    返回 ``(model, result, loaded)``：模型（``eval`` 模式）、:class:`TrainResult`
-    （两条路径完全相同）与是否来自缓存。
+    ``config.seed`` 为 None 时不重设种子，沿用调用者此刻的随机数状态，它的指纹
+    进入缓存的键。返回 ``(model, result, loaded)``：模型（``eval`` 模式）、
+    :class:`TrainResult`（两条路径完全相同）与是否来自缓存。
     """
     device = get_device() if device is None else device
-    set_seed(config.seed)
+    if config.seed is not None:
+        set_seed(config.seed)
+    key = {**dataclasses.asdict(config), "data": data.fingerprint,
+           "rng": _rng_fingerprint() if config.seed is None else None}
     model = config.build(data.src_vocab, data.tgt_vocab).to(device)
 
     def train():
@@ -90,7 +97,15 @@ def train_or_load(config, data, device=None):
                                plot=False)
         return dataclasses.asdict(result)
 
-    key = {**dataclasses.asdict(config), "data": data.fingerprint}
     record, loaded = load_or_train(config.name, key, model, train, device)
     model.eval()
     return model, TrainResult(**record), loaded
+
+
+def _rng_fingerprint():
+    """PyTorch 全局随机数状态（CPU 与各 GPU）的 SHA-1。"""
+    h = hashlib.sha1(torch.get_rng_state().numpy().tobytes())
+    if torch.cuda.is_available():
+        for state in torch.cuda.get_rng_state_all():
+            h.update(state.numpy().tobytes())
+    return h.hexdigest()
