@@ -107,7 +107,8 @@ def build_bahdanau(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256,
     编码器是 :class:`seqbook.Seq2SeqEncoder`，与第 2 章的 GRU 序列到序列模型相同。
     """
     if any(len(v) < 4 or PAD not in v for v in (src_vocab, tgt_vocab)):
-        raise ValueError("src_vocab 与 tgt_vocab 应含有 <pad>、<bos>、<eos> 等保留词元")
+        raise ValueError("src_vocab 与 tgt_vocab 应含有 <pad>、<bos>、<eos> "
+                         "等保留词元")
     encoder = Seq2SeqEncoder(len(src_vocab), embed_size, num_hiddens, num_layers,
                              dropout, padding_idx=src_vocab[PAD])
     decoder = BahdanauDecoder(len(tgt_vocab), embed_size, num_hiddens, num_layers,
