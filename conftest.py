@@ -267,6 +267,7 @@ def pytest_runtest_makereport(item, call):
 # ---------------------------------------------------------------------------
 
 BOOK_CACHE = pathlib.Path(__file__).resolve().parent / "_build" / ".jupyter_cache"
+CACHE_EXTENSION = pathlib.Path(__file__).resolve().parent / "book" / "_ext" / "seqbook_cache.py"
 
 
 def pytest_addoption(parser):
@@ -279,8 +280,7 @@ def _stamped(nb):
     import copy
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "seqbook_cache", pathlib.Path(__file__).resolve().parent / "book" / "_ext" / "seqbook_cache.py")
+    spec = importlib.util.spec_from_file_location("seqbook_cache", CACHE_EXTENSION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.stamp(copy.deepcopy(nb))
@@ -294,7 +294,7 @@ def _book_cache():
 
 def is_cached_for_book(path):
     """``path`` 的笔记本（当前的库与数值设置下）是否已在执行缓存中。"""
-    if not (BOOK_CACHE / "global.db").exists():
+    if not CACHE_EXTENSION.exists() or not (BOOK_CACHE / "global.db").exists():
         return False
     try:
         _book_cache().match_cache_notebook(_stamped(jupytext.read(path)))
@@ -376,6 +376,8 @@ def store_for_book(path, nb, outputs, seconds):
 
     from jupyter_cache.base import CacheBundleIn
 
+    if not CACHE_EXTENSION.exists():
+        return  # 不是本书的项目（例如测试在临时目录里复制了这个 conftest）：没有书可构建
     executed = executed_notebook(nb, outputs)
     BOOK_CACHE.parent.mkdir(parents=True, exist_ok=True)
     with open(BOOK_CACHE.parent / ".jupyter_cache.lock", "w") as lock:
