@@ -260,7 +260,7 @@ def test_translate_never_emits_unk_pad_bos(fra):
     seqbook.set_seed(0)
     for model in (seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
                   seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
-                  seqbook.make_transformer(len(data.src_vocab), len(data.tgt_vocab), 16, 32, 2, 1)):
+                  seqbook.build_transformer(len(data.src_vocab), len(data.tgt_vocab), 16, 32, 2, 1)):
         model.eval()
         with torch.no_grad():  # 让 <unk>、<pad>、<bos> 成为最可能的输出
             for token in ("<unk>", "<pad>", "<bos>"):
@@ -292,7 +292,7 @@ def test_translate_checks_vocab_sizes_for_every_model_kind(fra):
     seqbook.set_seed(0)
     models = {"gru": seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
               "bahdanau": seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
-              "transformer": seqbook.make_transformer(len(data.src_vocab), len(data.tgt_vocab),
+              "transformer": seqbook.build_transformer(len(data.src_vocab), len(data.tgt_vocab),
                                                       16, 32, 2, 1)}
     for kind, model in models.items():
         model.eval()

@@ -201,3 +201,12 @@ def test_negative_valid_lens_are_rejected():
             mha(x, x, x, torch.tensor([[1, 2, 3], [-1, 0, 1]]), causal=True)
     with pytest.raises(ValueError, match="valid_lens.*负"):
         valid_key_mask(torch.tensor([-3, 1]), 4, 5, causal=True)
+
+
+def test_prebuilt_mask_equals_valid_lens_and_excludes_them():
+    mha = MultiHeadAttention(8, 2).eval()
+    X, lens = torch.randn(2, 4, 8), torch.tensor([4, 2])
+    mask = valid_key_mask(lens, 4, 4)
+    assert torch.equal(mha(X, X, X, mask=mask), mha(X, X, X, lens))
+    with pytest.raises(ValueError, match="mask"):
+        mha(X, X, X, lens, mask=mask)

@@ -9,7 +9,7 @@ from seqbook.models.transformer import (
     TransformerDecoderState,
     TransformerEncoder,
     keep_attention_weights,
-    make_transformer,
+    build_transformer,
 )
 from seqbook.training.schedule import warmup_lr_lambda, warmup_scheduler
 
@@ -18,7 +18,7 @@ SRC_V, TGT_V = 11, 13
 
 def _model(norm_first=False, dropout=0.0, max_len=50):
     torch.manual_seed(0)
-    return make_transformer(
+    return build_transformer(
         SRC_V,
         TGT_V,
         num_hiddens=16,
@@ -182,7 +182,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="valid_lens"):
         model(X, valid[:, None], Y)
     with pytest.raises(ValueError, match="整除"):
-        make_transformer(SRC_V, TGT_V, num_hiddens=10, num_heads=3)
+        build_transformer(SRC_V, TGT_V, num_hiddens=10, num_heads=3)
     with pytest.raises(ValueError, match="max_len"):  # 源序列比位置编码表长
         model(torch.randint(0, SRC_V, (1, 9)), None, Y)
     with pytest.raises(ValueError, match="max_len"):  # 解码到超过位置编码表
@@ -196,14 +196,32 @@ def test_bad_input():
     with pytest.raises(TypeError, match="state"):
         model.decoder(Y, [None])
     with pytest.raises(ValueError, match="num_layers"):
-        make_transformer(SRC_V, TGT_V, num_layers=0)
+        build_transformer(SRC_V, TGT_V, num_layers=0)
     assert isinstance(model.encoder, TransformerEncoder)
 
 
 def test_negative_valid_lens_are_rejected_at_the_model():
-    model = make_transformer(11, 9, 16, 32, 2, 1).eval()
+    model = build_transformer(11, 9, 16, 32, 2, 1).eval()
     X = torch.randint(0, 11, (2, 5))
     with pytest.raises(ValueError, match="valid_lens.*负"):
         model.encoder(X, torch.tensor([3, -1]))
     with pytest.raises(ValueError, match="valid_lens.*负"):
         model(X, torch.tensor([-2, 5]), torch.randint(0, 9, (2, 4)))
+
+
+def test_valid_lens_checked_once_per_call(monkeypatch):
+    """有效长度只在入口检查一次（GPU 上每次检查都要同步），各层共用一个掩码。"""
+    import seqbook.models.attention as attention
+
+    calls = []
+    original = attention._check_valid_lens
+    monkeypatch.setattr(attention, "_check_valid_lens",
+                        lambda *args: calls.append(1) or original(*args))
+    model = build_transformer(11, 9, 16, 32, 2, 3).eval()  # 3 层
+    X, lens = torch.randint(0, 11, (2, 5)), torch.tensor([5, 3])
+    enc_outputs = model.encoder(X, lens)
+    assert len(calls) == 1  # 编码器：3 层自注意力，一次检查
+    state = model.decoder.init_state(enc_outputs, lens)
+    assert len(calls) == 2  # 交叉注意力的掩码在 init_state 里构造一次
+    model.decoder(torch.randint(0, 9, (2, 4)), state)
+    assert len(calls) == 2  # 解码：3 层交叉注意力共用它，不再检查

@@ -155,7 +155,7 @@ from .models.transformer import (
     TransformerEncoder,
     TransformerEncoderBlock,
     keep_attention_weights,
-    make_transformer,
+    build_transformer,
 )
 from .training.checkpoint import CheckpointError, checkpoint_path, load_or_train
 from .training.configs import (

@@ -144,3 +144,10 @@ def check_str(value, name):
     if not isinstance(value, str):
         raise TypeError(f"{name} 应为字符串，实际得到 {type(value).__name__}")
     return value
+
+
+def check_vocab_size(vocab, name):
+    """``vocab`` 是词表（有 ``len``）或词表大小（正整数）。返回词表大小。"""
+    if hasattr(vocab, "__len__") and not isinstance(vocab, (str, bytes)):
+        return check_positive_int(len(vocab), f"len({name})")
+    return check_positive_int(vocab, name)

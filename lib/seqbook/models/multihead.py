@@ -22,11 +22,14 @@ class MultiHeadAttention(nn.Module):
         keep_weights: True 时走显式路径，并把权重存到 ``self.attention_weights``
             ``(b, nh, q, k)``（画热图用）；默认 False 时调用融合内核。
 
-    ``forward(queries, keys, values, valid_lens=None, causal=False, kv=None)``：
-    queries ``(b, q, num_hiddens)``，keys / values ``(b, k, num_hiddens)``；
-    valid_lens 与 causal 见 :func:`seqbook.valid_key_mask`；``kv`` 是
-    :meth:`project_kv` 已算好的 ``(K, V)``（此时 keys / values 可以为 None，
-    用于键值缓存）。返回 ``(b, q, num_hiddens)``。
+    ``forward(queries, keys, values, valid_lens=None, causal=False, kv=None,
+    mask=None)``：queries ``(b, q, num_hiddens)``，keys / values
+    ``(b, k, num_hiddens)``；valid_lens 与 causal 见
+    :func:`seqbook.valid_key_mask`；
+    ``kv`` 是 :meth:`project_kv` 已算好的 ``(K, V)``（此时 keys / values 可以为
+    None，用于键值缓存）；``mask`` 是 ``valid_key_mask`` 已构造好的掩码
+    （Transformer 的各层共用一个，有效长度只在入口检查一次），给出时代替
+    valid_lens 与 causal。返回 ``(b, q, num_hiddens)``。
     """
 
     def __init__(self, num_hiddens, num_heads, dropout=0.0, bias=False,
@@ -63,12 +66,14 @@ class MultiHeadAttention(nn.Module):
         return self.split_heads(self.W_k(keys)), self.split_heads(self.W_v(values))
 
     def forward(self, queries, keys, values, valid_lens=None, causal=False,
-                kv=None):
+                kv=None, mask=None):
         K, V = self.project_kv(keys, values) if kv is None else kv  # (b, nh, k, hd)
         _check_queries(queries, K, valid_lens, self.num_hiddens)
+        _check_mask(mask, valid_lens, causal)
         Q = self.split_heads(self.W_q(queries))  # (b, nh, q, hd)
-        mask = valid_key_mask(valid_lens, Q.shape[2], K.shape[2], causal,
-                              Q.device)  # (b 或 1, q 或 1, k)，各头共用
+        if mask is None:  # (b 或 1, q 或 1, k)，各头共用
+            mask = valid_key_mask(valid_lens, Q.shape[2], K.shape[2], causal,
+                                  Q.device)
         dropout = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product(Q, K, V, mask, dropout,
                                           self.keep_weights)  # (b, nh, q, hd)
@@ -94,6 +99,12 @@ def _check_queries(queries, K, valid_lens, num_hiddens):
         raise ValueError(f"queries 的批量大小 {queries.shape[0]} 与键值的批量大小 "
                          f"{K.shape[0]} 不同")
     _check_batch(valid_lens, queries.shape[0])
+
+
+def _check_mask(mask, valid_lens, causal):
+    if mask is not None and (valid_lens is not None or causal):
+        raise ValueError("mask 与 valid_lens / causal 只能给出一种："
+                         "mask 是 valid_key_mask(valid_lens, ..., causal) 的结果")
 
 
 def _check_sizes(num_hiddens, num_heads):

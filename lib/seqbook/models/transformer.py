@@ -15,7 +15,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor, check_tokens
+from .._checks import (
+    check_positive_int,
+    check_tensor,
+    check_tokens,
+    check_vocab_size,
+)
+from .attention import valid_key_mask
 from .encoder_decoder import Decoder, Encoder, EncoderDecoder, select_batch
 from .multihead import MultiHeadAttention
 from .positional import PositionalEncoding
@@ -40,8 +46,9 @@ class PositionWiseFFN(nn.Module):
 class TransformerEncoderBlock(nn.Module):
     """编码器块：多头自注意力与前馈网络两个子层，各带残差连接和层规范化。
 
-    ``forward(X, valid_lens)``：X ``(b, n, num_hiddens)``，valid_lens ``(b,)`` 或
-    None；返回同形状的张量。
+    ``forward(X, mask=None)``：X ``(b, n, num_hiddens)``；mask 是编码器用
+    :func:`seqbook.valid_key_mask` 由有效长度构造的 ``(b, 1, n)`` 掩码（各层共用），
+    或 None；返回同形状的张量。
     """
 
     def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
@@ -53,13 +60,13 @@ class TransformerEncoderBlock(nn.Module):
         self.ln1, self.ln2 = nn.LayerNorm(num_hiddens), nn.LayerNorm(num_hiddens)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, X, valid_lens):
+    def forward(self, X, mask=None):
         if self.norm_first:  # 前规范化：X + Sublayer(LN(X))
             H = self.ln1(X)
-            X = X + self.dropout(self.attention(H, H, H, valid_lens))
+            X = X + self.dropout(self.attention(H, H, H, mask=mask))
             return X + self.dropout(self.ffn(self.ln2(X)))
         # 后规范化（论文）：LN(X + Sublayer(X))
-        X = self.ln1(X + self.dropout(self.attention(X, X, X, valid_lens)))
+        X = self.ln1(X + self.dropout(self.attention(X, X, X, mask=mask)))
         return self.ln2(X + self.dropout(self.ffn(X)))
 
 
@@ -112,9 +119,11 @@ class TransformerEncoder(_Stack, Encoder):
 
     def forward(self, X, valid_lens):
         _check_source(X, valid_lens)
+        n = X.shape[1]
+        mask = valid_key_mask(valid_lens, n, n)  # (b, 1, n) 或 None，只检查一次
         H = self.embed(X)  # (b, n, d)
         for blk in self.blocks:
-            H = blk(H, valid_lens)
+            H = blk(H, mask)
         return self.final_norm(H)
 
     @property
@@ -130,12 +139,15 @@ class TransformerDecoderState(NamedTuple):
     enc_kv: 每层一个 ``(K, V)``，编码器输出经该层交叉注意力投影后的键与值，
         各 ``(b, nh, src_steps, hd)``，在 ``init_state`` 中只算一次。
     enc_valid_lens: ``(b,)`` 源序列有效长度，或 None。
+    enc_mask: 由 enc_valid_lens 构造的 ``(b, 1, src_steps)`` 掩码（各层的交叉注意力
+        共用），或 None。
     self_kv: 键值缓存：每层一个 ``(K, V)``，已处理过的目标位置的自注意力键与值，
         各 ``(b, nh, t, hd)``；还没处理任何位置时为空元组。
     """
     enc_kv: tuple
     enc_valid_lens: torch.Tensor | None
     self_kv: tuple = ()
+    enc_mask: torch.Tensor | None = None
 
     @property
     def num_cached(self):
@@ -146,7 +158,7 @@ class TransformerDecoderState(NamedTuple):
 class TransformerDecoderBlock(nn.Module):
     """解码器块：掩蔽多头自注意力、编码器-解码器注意力、前馈网络三个子层。
 
-    ``forward(X, enc_kv, enc_valid_lens, past_kv=None)``：X ``(b, steps, d)`` 是
+    ``forward(X, enc_kv, enc_mask, past_kv=None)``：X ``(b, steps, d)`` 是
     新到的 steps 个目标位置；``past_kv`` 是这一层之前缓存的 ``(K, V)`` 或 None。
     返回 ``(Y, (K, V))``：Y 与 X 同形状，``(K, V)`` 是拼上新位置后的缓存
     （新张量，不修改 ``past_kv``）。因果掩码在训练与评估模式下都生效。
@@ -170,17 +182,17 @@ class TransformerDecoderBlock(nn.Module):
         # causal=True：第 i 个新位置只看缓存中的位置和新位置中的 0..i
         return self.self_attention(H, None, None, causal=True, kv=(K, V)), (K, V)
 
-    def forward(self, X, enc_kv, enc_valid_lens, past_kv=None):
+    def forward(self, X, enc_kv, enc_mask, past_kv=None):
         if self.norm_first:
             Y, kv = self._self_attend(self.ln1(X), past_kv)
             X = X + self.dropout(Y)
             H = self.ln2(X)
-            Y = self.cross_attention(H, None, None, enc_valid_lens, kv=enc_kv)
+            Y = self.cross_attention(H, None, None, kv=enc_kv, mask=enc_mask)
             X = X + self.dropout(Y)
             return X + self.dropout(self.ffn(self.ln3(X))), kv
         Y, kv = self._self_attend(X, past_kv)
         X = self.ln1(X + self.dropout(Y))  # (b, steps, d)
-        Y = self.cross_attention(X, None, None, enc_valid_lens, kv=enc_kv)
+        Y = self.cross_attention(X, None, None, kv=enc_kv, mask=enc_mask)
         X = self.ln2(X + self.dropout(Y))
         return self.ln3(X + self.dropout(self.ffn(X))), kv
 
@@ -205,7 +217,10 @@ class TransformerDecoder(_Stack, Decoder):
     def init_state(self, enc_outputs, enc_valid_lens):
         enc_kv = tuple(blk.cross_attention.project_kv(enc_outputs, enc_outputs)
                        for blk in self.blocks)  # 每层 (K, V)，各 (b, nh, src, hd)
-        return TransformerDecoderState(enc_kv, enc_valid_lens, ())
+        src_steps = enc_outputs.shape[1]
+        # (b, 1, src) 或 None，各层的交叉注意力共用
+        enc_mask = valid_key_mask(enc_valid_lens, 1, src_steps)
+        return TransformerDecoderState(enc_kv, enc_valid_lens, (), enc_mask)
 
     def forward(self, X, state):
         _check_target(X, state)
@@ -213,7 +228,7 @@ class TransformerDecoder(_Stack, Decoder):
         new_kv = []
         for i, blk in enumerate(self.blocks):
             past = state.self_kv[i] if state.self_kv else None
-            H, kv = blk(H, state.enc_kv[i], state.enc_valid_lens, past)
+            H, kv = blk(H, state.enc_kv[i], state.enc_mask, past)
             new_kv.append(kv)
         logits = self.dense(self.final_norm(H))  # (b, steps, vocab_size)
         return logits, state._replace(self_kv=tuple(new_kv))  # 新状态，旧的不变
@@ -255,16 +270,17 @@ def _check_token_range(X, vocab_size):
                          f"实际范围 [{int(X.min())}, {int(X.max())}]")
 
 
-def make_transformer(src_vocab_size, tgt_vocab_size, num_hiddens=128,
-                     ffn_num_hiddens=256, num_heads=4, num_layers=2, dropout=0.1,
-                     max_len=1000, norm_first=False):
-    """构造一个 Transformer 编码器-解码器（:class:`seqbook.EncoderDecoder`）。
+def build_transformer(src_vocab, tgt_vocab, num_hiddens=128, ffn_num_hiddens=256,
+                      num_heads=4, num_layers=2, dropout=0.1, max_len=1000,
+                      norm_first=False):
+    """按两个词表（或词表大小）构造 Transformer 编码器-解码器。
 
     编码器与解码器各 ``num_layers`` 层；线性层的权重按 Xavier 均匀分布初始化
-    （与 ``nn.Transformer`` 相同）。
+    （与 ``nn.Transformer`` 相同）。返回 :class:`seqbook.EncoderDecoder`。
     """
-    sizes = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
-                 num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens,
+    src_vocab_size = check_vocab_size(src_vocab, "src_vocab")
+    tgt_vocab_size = check_vocab_size(tgt_vocab, "tgt_vocab")
+    sizes = dict(num_hiddens=num_hiddens, ffn_num_hiddens=ffn_num_hiddens,
                  num_heads=num_heads, num_layers=num_layers, max_len=max_len)
     for name, value in sizes.items():
         check_positive_int(value, name)

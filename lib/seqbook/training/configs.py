@@ -8,7 +8,7 @@ import torch
 
 from ..models.bahdanau import build_bahdanau
 from ..models.seq2seq import build_seq2seq
-from ..models.transformer import make_transformer
+from ..models.transformer import build_transformer
 from ..utils import get_device, set_seed
 from .checkpoint import load_or_train
 from .seq2seq import train_seq2seq
@@ -66,10 +66,10 @@ class TransformerConfig:
     name = "transformer-cmn"
 
     def build(self, src_vocab, tgt_vocab):
-        return make_transformer(len(src_vocab), len(tgt_vocab), self.num_hiddens,
-                                self.ffn_num_hiddens, self.num_heads,
-                                self.num_layers, self.dropout,
-                                norm_first=self.norm_first)
+        return build_transformer(src_vocab, tgt_vocab, self.num_hiddens,
+                                 self.ffn_num_hiddens, self.num_heads,
+                                 self.num_layers, self.dropout,
+                                 norm_first=self.norm_first)
 
 
 GRU_CMN_CONFIG = Seq2SeqConfig()
