@@ -65,7 +65,7 @@ def toc_order(root):
 def pytest_collection_modifyitems(session, config, items):
     """按书的阅读顺序执行笔记本（单元测试在前，顺序不变）。
 
-    后面的章节会复用前面章节训练并缓存的模型（见 ``seqbook.load_or_train``），
+    后面的章节会复用前面章节训练并缓存的模型（见 ``seqbook.training.checkpoint.load_or_train``），
     按目录顺序执行时每个模型只训练一次；单独执行任何一个笔记本也照样能跑通。
     """
     toc_file = pathlib.Path(str(config.rootpath)) / "_toc.yml"

@@ -43,14 +43,14 @@ def _sacre_corpus(preds, refs):
 def test_corpus_bleu_equals_sacrebleu(subset):
     preds = [p for p, _ in ZH[subset]]
     refs = [r for _, r in ZH[subset]]
-    ours = seqbook.corpus_bleu([_tok(p) for p in preds], [[_tok(x) for x in r] for r in refs])
+    ours = seqbook.inference.bleu.corpus_bleu([_tok(p) for p in preds], [[_tok(x) for x in r] for r in refs])
     assert math.isclose(ours, _sacre_corpus(preds, refs), rel_tol=1e-9, abs_tol=1e-9)
 
 
 def test_space_tokenized_english_equals_sacrebleu_none():
     preds = ["the cat sat on the mat", "a dog", "hello world"]
     refs = [["the cat is on the mat", "there is a cat on the mat"], ["the dog barks"], ["hello world"]]
-    ours = seqbook.corpus_bleu([p.split() for p in preds], [[r.split() for r in rs] for rs in refs])
+    ours = seqbook.inference.bleu.corpus_bleu([p.split() for p in preds], [[r.split() for r in rs] for rs in refs])
     theirs = sacrebleu.corpus_bleu(preds, [[r[0] for r in refs], [r[1] if len(r) > 1 else None for r in refs]],
                                    tokenize="none").score
     assert math.isclose(ours, theirs, rel_tol=1e-9)
@@ -61,11 +61,11 @@ def test_space_tokenized_english_equals_sacrebleu_none():
 
 def test_edge_cases_no_division_by_zero():
     assert seqbook.sentence_bleu([], [["a"]]) == 0.0
-    assert seqbook.corpus_bleu([[]], [[["a", "b"]]]) == 0.0
+    assert seqbook.inference.bleu.corpus_bleu([[]], [[["a", "b"]]]) == 0.0
     assert seqbook.sentence_bleu(["a", "b", "c", "d"], [["a", "b", "c", "d"]]) == pytest.approx(100.0)
     assert seqbook.sentence_bleu(["a"], [["a"]]) == pytest.approx(100.0)   # 有效阶数：只用一元语法
-    assert seqbook.corpus_bleu([["a"]], [[["a"]]]) == 0.0                  # 语料级：没有 2～4 元语法
-    assert seqbook.corpus_bleu([["a", "b"]], [[["a", "b"]]], max_n=2) == pytest.approx(100.0)
+    assert seqbook.inference.bleu.corpus_bleu([["a"]], [[["a"]]]) == 0.0                  # 语料级：没有 2～4 元语法
+    assert seqbook.inference.bleu.corpus_bleu([["a", "b"]], [[["a", "b"]]], max_n=2) == pytest.approx(100.0)
     assert seqbook.sentence_bleu(["x", "y"], [["a", "b"]]) == 0.0          # 没有任何匹配
     assert seqbook.sentence_bleu(["a", "x", "y"], [["a", "b", "c"]], smooth="none") == 0.0
 
@@ -80,16 +80,16 @@ def test_hand_computed_fixture():
 
 
 def test_stats_and_bad_input():
-    p, r, m, t = seqbook.bleu_stats(list("aab"), [list("ab"), list("aabb")])
+    p, r, m, t = seqbook.inference.bleu.bleu_stats(list("aab"), [list("ab"), list("aabb")])
     assert (p, r) == (3, 2) and m[0] == 3 and t == [3, 2, 1, 0]   # 长度 2 与 4 一样接近时取较短的
     with pytest.raises(TypeError, match="词元列表"):
         seqbook.sentence_bleu("我很好", [["我"]])
     with pytest.raises(ValueError, match="references"):
         seqbook.sentence_bleu(["我"], [])
     with pytest.raises(ValueError, match="等长"):
-        seqbook.corpus_bleu([["a"]], [])
+        seqbook.inference.bleu.corpus_bleu([["a"]], [])
     with pytest.raises(ValueError, match="为空"):
-        seqbook.corpus_bleu([], [])
+        seqbook.inference.bleu.corpus_bleu([], [])
     with pytest.raises(ValueError, match="smooth"):
         seqbook.sentence_bleu(["a"], [["a"]], smooth="add-k")
 
@@ -98,11 +98,11 @@ def test_corpus_bleu_rejects_generators_and_iterators_clearly():
     """生成器没有长度，也只能遍历一次：给出中文的 TypeError，而不是 Python 的英文错误或静默的 0。"""
     preds, refs = [list("我很好，谢谢")], [[list("我很好，谢谢")]]
     with pytest.raises(TypeError, match="predictions.*list"):
-        seqbook.corpus_bleu((p for p in preds), refs)
+        seqbook.inference.bleu.corpus_bleu((p for p in preds), refs)
     with pytest.raises(TypeError, match="references.*list"):
-        seqbook.corpus_bleu(preds, (r for r in refs))
+        seqbook.inference.bleu.corpus_bleu(preds, (r for r in refs))
     with pytest.raises(TypeError, match="predictions"):
-        seqbook.corpus_bleu(iter(preds), refs)
+        seqbook.inference.bleu.corpus_bleu(iter(preds), refs)
     with pytest.raises(TypeError, match="predictions"):
-        seqbook.corpus_bleu("我很好", refs)
-    assert seqbook.corpus_bleu(tuple(preds), tuple(refs)) == 100.0
+        seqbook.inference.bleu.corpus_bleu("我很好", refs)
+    assert seqbook.inference.bleu.corpus_bleu(tuple(preds), tuple(refs)) == 100.0

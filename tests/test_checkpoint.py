@@ -26,34 +26,34 @@ def test_load_or_train_roundtrip(tmp_path, monkeypatch):
         return fn
 
     trained = _model()
-    record, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, trained, train(trained), "cpu")
+    record, loaded = seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, trained, train(trained), "cpu")
     assert not loaded and record == {"losses": [1.5, 0.5], "device": "cpu"}
-    path = seqbook.checkpoint_path("toy", {"lr": 0.1}, trained, "cpu")
+    path = seqbook.training.checkpoint.checkpoint_path("toy", {"lr": 0.1}, trained, "cpu")
     assert path.is_file() and not list(path.parent.glob("*.part"))
     fresh = _model()
-    record2, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, fresh, train(fresh), "cpu")
+    record2, loaded = seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, fresh, train(fresh), "cpu")
     assert loaded and record2 == record and len(calls) == 1
     assert torch.equal(fresh.weight, trained.weight)
     # 配置不同 → 不同的文件，重新训练
     other = _model()
-    seqbook.load_or_train("toy", {"lr": 0.2}, other, train(other), "cpu")
+    seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.2}, other, train(other), "cpu")
     assert len(calls) == 2
     # 被替换成别的内容的检查点 → 明确的错误
     torch.save({"key": "别的", "state_dict": {}, "record": "{}"}, path)
-    with pytest.raises(seqbook.CheckpointError, match="不匹配"):
-        seqbook.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
+    with pytest.raises(seqbook.training.checkpoint.CheckpointError, match="不匹配"):
+        seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
     # SEQBOOK_NO_CACHE=1：总是训练，不读缓存
     monkeypatch.setenv("SEQBOOK_NO_CACHE", "1")
-    seqbook.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
+    seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, _model(), train(_model()), "cpu")
     assert len(calls) == 3
 
 
 def test_bad_arguments(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
     with pytest.raises(ValueError, match="name"):
-        seqbook.load_or_train("a/b", {}, _model(), dict, "cpu")
+        seqbook.training.checkpoint.load_or_train("a/b", {}, _model(), dict, "cpu")
     with pytest.raises(TypeError, match="config"):
-        seqbook.load_or_train("a", [1], _model(), dict, "cpu")
+        seqbook.training.checkpoint.load_or_train("a", [1], _model(), dict, "cpu")
 
 
 def _train_fn(model, calls):
@@ -72,8 +72,8 @@ def test_corrupt_checkpoint_is_retrained_and_replaced(tmp_path, monkeypatch, dam
     monkeypatch.delenv("SEQBOOK_NO_CACHE", raising=False)
     calls = []
     model = _model()
-    seqbook.load_or_train("toy", {"lr": 0.1}, model, _train_fn(model, calls), "cpu")
-    path = seqbook.checkpoint_path("toy", {"lr": 0.1}, model, "cpu")
+    seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, model, _train_fn(model, calls), "cpu")
+    path = seqbook.training.checkpoint.checkpoint_path("toy", {"lr": 0.1}, model, "cpu")
     good = path.read_bytes()
     bad = {"truncated": good[: len(good) // 2], "garbage": b"\x80\x04not a checkpoint" * 10,
            "empty": b""}[damage]
@@ -81,16 +81,16 @@ def test_corrupt_checkpoint_is_retrained_and_replaced(tmp_path, monkeypatch, dam
     # load_or_train：警告、重新训练、替换
     fresh = _model()
     with pytest.warns(UserWarning, match="重新训练") as record:
-        result, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, fresh, _train_fn(fresh, calls), "cpu")
+        result, loaded = seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, fresh, _train_fn(fresh, calls), "cpu")
     assert all("weights_only" not in str(w.message) for w in record)
     assert not loaded and result == {"losses": [0.5]} and len(calls) == 2
     assert path.read_bytes() != bad and not list(path.parent.glob("*.part"))
     again = _model()
-    result, loaded = seqbook.load_or_train("toy", {"lr": 0.1}, again, _train_fn(again, calls), "cpu")
+    result, loaded = seqbook.training.checkpoint.load_or_train("toy", {"lr": 0.1}, again, _train_fn(again, calls), "cpu")
     assert loaded and len(calls) == 2 and torch.equal(again.weight, fresh.weight)
     # 直接读取损坏的文件：CheckpointError，中文，不建议不安全的 weights_only=False
     path.write_bytes(bad)
-    with pytest.raises(seqbook.CheckpointError, match="损坏") as info:
+    with pytest.raises(seqbook.training.checkpoint.CheckpointError, match="损坏") as info:
         seqbook.training.checkpoint.read_checkpoint(path, "cpu")
     assert "weights_only" not in str(info.value) and info.value.__cause__ is None
 
@@ -111,7 +111,7 @@ def _train_in_child(cache, marker, queue):
         time.sleep(1.0)  # 训练期间另一个进程应当等待，而不是读半个文件或再训练一次
         return {"loss": 1.0}
 
-    record, loaded = seqbook.load_or_train("locked", {"seed": 0}, model, train, "cpu")
+    record, loaded = seqbook.training.checkpoint.load_or_train("locked", {"seed": 0}, model, train, "cpu")
     queue.put((record, loaded))
 
 

@@ -214,7 +214,7 @@ def test_extract_rejects_path_escape(tmp_path):
         zf.writestr("ok.txt", "fine")
         zf.writestr("../escaped.txt", "evil")
     with pytest.raises(DataError, match="目标目录之外"):
-        seqbook.extract(bad, tmp_path / "out")
+        seqbook.data.download.extract(bad, tmp_path / "out")
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "out").exists()  # 失败时不留下半个目录
     assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.zip"]  # 临时目录也已清理
@@ -237,7 +237,7 @@ def test_extract_corrupt_member_is_data_error_and_leaves_nothing(tmp_path, compr
     bad.write_bytes(bytes(raw))
     assert zipfile.is_zipfile(bad)
     with pytest.raises(DataError, match="损坏"):
-        seqbook.extract(bad, tmp_path / "out")
+        seqbook.data.download.extract(bad, tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.zip"]  # 没有 out，也没有临时目录
 
 
@@ -245,7 +245,7 @@ def test_extract_rejects_non_zip(tmp_path):
     bad = tmp_path / "not.zip"
     bad.write_text("hello")
     with pytest.raises(DataError, match="不是有效的 zip"):
-        seqbook.extract(bad, tmp_path / "out")
+        seqbook.data.download.extract(bad, tmp_path / "out")
 
 
 def test_registry_matches_shared_data():

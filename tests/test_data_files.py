@@ -86,7 +86,7 @@ def test_folder_dataset_urls_and_fingerprint():
 
 def test_download_files_fetches_into_data_dir(server, tmp_path):
     info = folder_info(base_url(server))
-    paths = seqbook.download_files(info)
+    paths = seqbook.data.download.download_files(info)
     assert list(paths) == ["LICENSE", "poems/a.json", "poems/b.json"]
     assert paths["poems/a.json"] == tmp_path / "data" / "toy" / "poems" / "a.json"
     assert paths["poems/b.json"].read_bytes() == FILES["诗/b.json"]
@@ -94,25 +94,25 @@ def test_download_files_fetches_into_data_dir(server, tmp_path):
                                             "toy/poems/b.json"]   # 没有残留的临时文件
     # 第二次：全部命中，不访问网络（地址指向不存在的端口）
     offline = folder_info("http://127.0.0.1:9/")
-    assert seqbook.download_files(offline) == paths
+    assert seqbook.data.download.download_files(offline) == paths
 
 
 def test_prefix_selects_files_and_only_fetches_those(server, tmp_path):
     info = folder_info(base_url(server))
-    paths = seqbook.download_files(info, prefix="poems/")
+    paths = seqbook.data.download.download_files(info, prefix="poems/")
     assert list(paths) == ["poems/a.json", "poems/b.json"]
     assert sorted(_Handler.hits) == ["诗/a.json", "诗/b.json"]
     with pytest.raises(ValueError, match="没有以 'nope/' 开头的文件"):
-        seqbook.download_files(info, prefix="nope/")
+        seqbook.data.download.download_files(info, prefix="nope/")
     with pytest.raises(TypeError, match="prefix"):
-        seqbook.download_files(info, prefix=1)
+        seqbook.data.download.download_files(info, prefix=1)
 
 
 def test_partial_folder_only_missing_files_downloaded(server, tmp_path):
     folder = tmp_path / "data" / "toy" / "poems"
     folder.mkdir(parents=True)
     (folder / "a.json").write_bytes(FILES["诗/a.json"])
-    seqbook.download_files(folder_info(base_url(server)))
+    seqbook.data.download.download_files(folder_info(base_url(server)))
     assert sorted(_Handler.hits) == ["LICENSE", "诗/b.json"]
 
 
@@ -122,7 +122,7 @@ def test_mismatched_user_file_kept_and_pinned_copy_used(server, tmp_path):
     mine = folder / "a.json"
     mine.write_bytes("读者自己的版本\n".encode())
     with pytest.warns(UserWarning, match="不会被删除或覆盖"):
-        paths = seqbook.download_files(folder_info(base_url(server)))
+        paths = seqbook.data.download.download_files(folder_info(base_url(server)))
     assert mine.read_bytes() == "读者自己的版本\n".encode()   # 不删除、不覆盖
     assert paths["poems/a.json"] == tmp_path / "cache" / "pinned" / "toy" / "poems" / "a.json"
     assert paths["poems/a.json"].read_bytes() == FILES["诗/a.json"]
@@ -132,18 +132,18 @@ def test_mismatched_user_file_kept_and_pinned_copy_used(server, tmp_path):
 def test_bad_checksum_and_404_leave_nothing(server, tmp_path):
     info = folder_info(base_url(server), {"诗/b.json": "0" * 40})
     with pytest.raises(DataError, match="b.json 校验失败"):
-        seqbook.download_files(info, prefix="poems/b")
+        seqbook.data.download.download_files(info, prefix="poems/b")
     assert all_files(tmp_path / "data" / "toy" / "poems") == []
     missing = datasets._folder_dataset("toy", base_url(server), f"{'1' * 40}  extra.json\n", {},
                                    "")
     with pytest.raises(DataError, match="HTTP 404.*toy/extra.json"):
-        seqbook.download_files(missing)
+        seqbook.data.download.download_files(missing)
 
 
 def test_offline_error_names_file_and_sha1(tmp_path):
     info = folder_info("http://127.0.0.1:9/")
     with pytest.raises(DataError, match="toy/LICENSE.*SEQBOOK_DATA"):
-        seqbook.download_files(info, timeout=2)
+        seqbook.data.download.download_files(info, timeout=2)
 
 
 def test_read_only_copy_is_used_without_writing(tmp_path, monkeypatch):
@@ -157,7 +157,7 @@ def test_read_only_copy_is_used_without_writing(tmp_path, monkeypatch):
             p.chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         monkeypatch.setenv("SEQBOOK_DATA", str(root))
-        paths = seqbook.download_files(folder_info("http://127.0.0.1:9/"))
+        paths = seqbook.data.download.download_files(folder_info("http://127.0.0.1:9/"))
         assert paths["LICENSE"] == root / "toy" / "LICENSE"
     finally:
         for p in [root] + sorted(root.rglob("*")):
@@ -169,9 +169,9 @@ def test_single_and_multi_file_entry_points_do_not_mix():
     with pytest.raises(ValueError, match="download_files"):
         seqbook.download("chinese-poetry")
     with pytest.raises(ValueError, match="只有一个文件"):
-        seqbook.download_files("time_machine")
+        seqbook.data.download.download_files("time_machine")
     with pytest.raises(ValueError, match="未知的数据集"):
-        seqbook.download_files("no-such-dataset")
+        seqbook.data.download.download_files("no-such-dataset")
 
 
 def test_dataset_info_validates_files():

@@ -171,9 +171,9 @@ def test_evaluate_bleu_matches_corpus_bleu(fra):
     bleu, preds = seqbook.evaluate_bleu(model, data, batch_size=16)
     assert len(preds) == len(data.test_pairs) == 50
     refs = [r for _, r in data.test_pairs]
-    assert bleu == seqbook.corpus_bleu(preds, refs)
+    assert bleu == seqbook.inference.bleu.corpus_bleu(preds, refs)
     bleu_small, _ = seqbook.evaluate_bleu(model, data, num_examples=10)
-    assert bleu_small == seqbook.corpus_bleu(preds[:10], refs[:10])
+    assert bleu_small == seqbook.inference.bleu.corpus_bleu(preds[:10], refs[:10])
     empty = seqbook.load_translation("fra-eng", num_steps=10, max_tokens=None, num_test=0,
                                      num_examples=50)
     with pytest.raises(ValueError, match="测试集"):
@@ -259,7 +259,7 @@ def test_translate_never_emits_unk_pad_bos(fra):
     data, _ = fra
     seqbook.set_seed(0)
     for model in (seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
-                  seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+                  seqbook.models.bahdanau.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
                   seqbook.build_transformer(len(data.src_vocab), len(data.tgt_vocab), 16, 32, 2, 1)):
         model.eval()
         with torch.no_grad():  # 让 <unk>、<pad>、<bos> 成为最可能的输出
@@ -291,7 +291,7 @@ def test_translate_checks_vocab_sizes_for_every_model_kind(fra):
                         reserved_tokens=seqbook.data.mt_data.RESERVED_TOKENS)
     seqbook.set_seed(0)
     models = {"gru": seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
-              "bahdanau": seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
+              "bahdanau": seqbook.models.bahdanau.build_bahdanau(data.src_vocab, data.tgt_vocab, 16, 16, 1, 0.0),
               "transformer": seqbook.build_transformer(len(data.src_vocab), len(data.tgt_vocab),
                                                       16, 32, 2, 1)}
     for kind, model in models.items():

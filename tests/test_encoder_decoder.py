@@ -28,7 +28,7 @@ def test_select_batch_other_dim_and_bad_index():
 def test_map_state_namedtuple():
     import collections
     Pair = collections.namedtuple("Pair", "x y")
-    out = seqbook.map_state(lambda t: t * 2, Pair(torch.ones(1), {"z": torch.ones(2)}))
+    out = seqbook.models.encoder_decoder.map_state(lambda t: t * 2, Pair(torch.ones(1), {"z": torch.ones(2)}))
     assert isinstance(out, Pair) and torch.equal(out.y["z"], torch.full((2,), 2.0))
 
 

@@ -20,7 +20,7 @@ def render_without_missing_glyphs(fig, fmt):
 
 
 def test_cjk_font_is_real():
-    name = seqbook.use_cjk_font()
+    name = seqbook.display.plotting.use_cjk_font()
     assert name in matplotlib.rcParams["font.sans-serif"]
     path = matplotlib.font_manager.findfont(matplotlib.font_manager.FontProperties(family=name))
     font = matplotlib.ft2font.FT2Font(path)

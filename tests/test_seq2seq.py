@@ -130,7 +130,7 @@ def test_sequence_mask_and_decoder_inputs():
     valid = torch.tensor([1, 3])
     assert seqbook.sequence_mask(valid, 3).tolist() == [[True, False, False], [True, True, True]]
     Y = torch.tensor([[5, 6, 3], [7, 3, 1]])
-    assert seqbook.decoder_inputs(Y, 2).tolist() == [[2, 5, 6], [2, 7, 3]]
+    assert seqbook.training.seq2seq.decoder_inputs(Y, 2).tolist() == [[2, 5, 6], [2, 7, 3]]
 
 
 def test_bad_arguments():

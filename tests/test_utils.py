@@ -84,7 +84,7 @@ def test_timer():
 
 
 def test_accumulator():
-    acc = seqbook.Accumulator(2)
+    acc = seqbook.utils.Accumulator(2)
     acc.add(1.5, 2)
     acc.add(torch.tensor(0.5), 3)
     assert acc[0] == 2.0 and acc[1] == 5.0 and len(acc) == 2
@@ -93,4 +93,4 @@ def test_accumulator():
     with pytest.raises(ValueError, match="需要 2 个数"):
         acc.add(1)
     with pytest.raises(ValueError, match="正整数"):
-        seqbook.Accumulator(0)
+        seqbook.utils.Accumulator(0)

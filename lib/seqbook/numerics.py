@@ -86,8 +86,9 @@ def training_fingerprint(steps=40, seed=0):
     from .models.transformer import build_transformer
     torch.manual_seed(seed)
     vocab = 50
-    transformer = build_transformer(vocab, vocab, num_hiddens=64, ffn_num_hiddens=128,
-                                   num_heads=4, num_layers=2, dropout=0.1, norm_first=True)
+    transformer = build_transformer(vocab, vocab, num_hiddens=64,
+                                    ffn_num_hiddens=128, num_heads=4, num_layers=2,
+                                    dropout=0.1, norm_first=True)
     embedding, gru = nn.Embedding(vocab, 32), nn.GRU(32, 64, batch_first=True)
     params = [*transformer.parameters(), *embedding.parameters(), *gru.parameters()]
     optimizer = torch.optim.Adam(params, lr=1e-3)

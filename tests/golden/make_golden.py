@@ -106,7 +106,7 @@ def seq2seq_cases():
     cpu = torch.device("cpu")
     builds = {
         "gru": lambda: seqbook.build_seq2seq(data.src_vocab, data.tgt_vocab, 32, 32, 1, 0.1),
-        "bahdanau": lambda: seqbook.build_bahdanau(data.src_vocab, data.tgt_vocab, 32, 32, 1, 0.1),
+        "bahdanau": lambda: seqbook.models.bahdanau.build_bahdanau(data.src_vocab, data.tgt_vocab, 32, 32, 1, 0.1),
         "transformer": lambda: seqbook.build_transformer(len(data.src_vocab), len(data.tgt_vocab), 32, 64, 4, 2,
                                                         0.1, norm_first=True),
     }

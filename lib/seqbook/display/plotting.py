@@ -12,8 +12,10 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 # 按偏好排列的中文字体；找不到时回退到 mplfonts 自带的 Noto Sans CJK SC
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-             "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei"]
+CJK_FONTS = ["Noto Sans CJK "
+             "SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+             "WenQuanYi Zen "
+             "Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei"]
 
 
 _MPLFONTS_FILE = "NotoSansCJKsc-Regular.otf"
@@ -24,7 +26,8 @@ def _bundled_cjk_font():
     spec = importlib.util.find_spec("mplfonts")  # 只找路径，不导入
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / "fonts" / _MPLFONTS_FILE
+    package = pathlib.Path(next(iter(spec.submodule_search_locations)))
+    path = package / "fonts" / _MPLFONTS_FILE
     return path if path.is_file() else None
 
 
@@ -38,15 +41,18 @@ def use_cjk_font():
     if name is None:
         path = _bundled_cjk_font()
         if path is None:
-            raise RuntimeError("找不到中文字体：请 `pip install mplfonts`（requirements.txt 已包含），"
-                               "或安装系统字体（Debian/Ubuntu：apt-get install fonts-noto-cjk）")
+            raise RuntimeError("找不到中文字体：请 `pip install "
+                               "mplfonts`（requirements.txt 已包含），"
+                               "或安装系统字体（Debian/Ubuntu：apt-get install "
+                               "fonts-noto-cjk）")
         font_manager.fontManager.addfont(str(path))
         name = font_manager.FontProperties(fname=str(path)).get_name()
     # 中文字体在前，DejaVu Sans 兜底（负号 U+2212 等符号逐字回退）
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = True
-    matplotlib.rcParams["svg.fonttype"] = "path"  # SVG 里的文字转成路径，浏览器无需字体
+    # SVG 里的文字转成路径，浏览器无需字体
+    matplotlib.rcParams["svg.fonttype"] = "path"
     return name
 
 
@@ -98,7 +104,9 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     返回 matplotlib 的 ``Axes``，可继续修饰。
     """
     def has_one_axis(v):  # v 是一条曲线（而不是一组曲线）
-        return hasattr(v, "ndim") and v.ndim == 1 or isinstance(v, list) and not hasattr(v[0], "__len__")
+        if hasattr(v, "ndim"):
+            return v.ndim == 1
+        return isinstance(v, list) and not hasattr(v[0], "__len__")
 
     if Y is None:
         X, Y = [[]] * (len(X) if not has_one_axis(X) else 1), X
@@ -141,17 +149,21 @@ class TrainingPlot:
                  figsize=(4.5, 3), title=None):
         self.legend = list(legend) if legend else None
         self.fmts = fmts
-        self._axes_args = (xlabel, ylabel, xlim, ylim, xscale, yscale, self.legend, title)
-        self.fig = Figure(figsize=figsize)  # 不登记到 pyplot，单元结束时不会被再显示一次
+        self._axes_args = (xlabel, ylabel, xlim, ylim, xscale, yscale, self.legend,
+                           title)
+        # 不登记到 pyplot，单元结束时不会被再显示一次
+        self.fig = Figure(figsize=figsize)
         self.ax = self.fig.add_subplot()
         self.X, self.Y = None, None
         self._handle = None
 
     def add(self, x, y):
-        """加入一个点：``x`` 是横坐标，``y`` 是一个数或与 legend 等长的一组数（可含 None）。"""
+        """加入一个点：``x`` 是横坐标，``y`` 是一个数或与 legend 等长的一组数（可含
+        None）。"""
         ys = list(y) if hasattr(y, "__len__") else [y]
         if self.legend is not None and len(ys) != len(self.legend):
-            raise ValueError(f"每次应加入 {len(self.legend)} 个值（与 legend 对应），实际 {len(ys)} 个")
+            raise ValueError(f"每次应加入 {len(self.legend)} 个值（与 legend "
+                             f"对应），实际 {len(ys)} 个")
         if self.X is None:
             self.X = [[] for _ in ys]
             self.Y = [[] for _ in ys]
@@ -177,9 +189,11 @@ def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens
     """画注意力权重热图。
 
     参数：
-        matrices: 形状 ``(num_rows, num_cols, num_queries, num_keys)`` 的张量或数组，
+        matrices: 形状 ``(num_rows, num_cols, num_queries, num_keys)``
+        的张量或数组，
             每个小图一个 ``(num_queries, num_keys)`` 矩阵。
-        x_tokens / y_tokens: 键 / 查询对应的真实词元（长度为 num_keys / num_queries），
+        x_tokens / y_tokens: 键 / 查询对应的真实词元（长度为 num_keys /
+        num_queries），
             标在坐标轴上；不给时显示位置编号。
         titles: 每列的标题（长度为 num_cols）。
     返回 matplotlib 的 ``Figure``。
@@ -187,9 +201,13 @@ def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens
     import matplotlib.pyplot as plt
     import numpy as np
 
-    m = matrices.detach().cpu().numpy() if hasattr(matrices, "detach") else np.asarray(matrices)
+    if hasattr(matrices, "detach"):
+        m = matrices.detach().cpu().numpy()
+    else:
+        m = np.asarray(matrices)
     if m.ndim != 4:
-        raise ValueError(f"matrices 应为 4 维 (行数, 列数, 查询数, 键数)，实际形状 {tuple(m.shape)}")
+        raise ValueError("matrices 应为 4 维 (行数, 列数, 查询数, 键数)，"
+                         f"实际形状 {tuple(m.shape)}")
     num_rows, num_cols, nq, nk = m.shape
     if x_tokens is not None and len(x_tokens) != nk:
         raise ValueError(f"x_tokens 有 {len(x_tokens)} 个词元，但键的个数是 {nk}")
@@ -197,8 +215,9 @@ def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens
         raise ValueError(f"y_tokens 有 {len(y_tokens)} 个词元，但查询的个数是 {nq}")
     if titles is not None and len(titles) != num_cols:
         raise ValueError(f"titles 有 {len(titles)} 项，但有 {num_cols} 列")
-    fig, axes = plt.subplots(num_rows, num_cols, figsize=(figsize[0] * num_cols, figsize[1] * num_rows),
-                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    size = (figsize[0] * num_cols, figsize[1] * num_rows)
+    fig, axes = plt.subplots(num_rows, num_cols, figsize=size, sharex=True,
+                             sharey=True, squeeze=False, layout="constrained")
     for i in range(num_rows):
         for j in range(num_cols):
             ax = axes[i, j]
