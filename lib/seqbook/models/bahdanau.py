@@ -10,10 +10,9 @@
 import torch
 
 from .._checks import check_positive_int, check_tokens
-from ..data.mt_data import PAD
 from .attention import AdditiveAttention
-from .encoder_decoder import Decoder, EncoderDecoder
-from .seq2seq import Seq2SeqEncoder, _decoder_layers
+from .encoder_decoder import Decoder
+from .seq2seq import _decoder_layers, build_seq2seq
 
 
 class BahdanauDecoder(Decoder):
@@ -104,13 +103,8 @@ def build_bahdanau(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256,
                    num_layers=2, dropout=0.1):
     """按两个词表构造带 Bahdanau 注意力的序列到序列模型。
 
-    编码器是 :class:`seqbook.Seq2SeqEncoder`，与第 2 章的 GRU 序列到序列模型相同。
+    编码器是 :class:`seqbook.Seq2SeqEncoder`，与第 2 章的 GRU 序列到序列模型相同，
+    只是解码器换成 :class:`BahdanauDecoder`。
     """
-    if any(len(v) < 4 or PAD not in v for v in (src_vocab, tgt_vocab)):
-        raise ValueError("src_vocab 与 tgt_vocab 应含有 <pad>、<bos>、<eos> "
-                         "等保留词元")
-    encoder = Seq2SeqEncoder(len(src_vocab), embed_size, num_hiddens, num_layers,
-                             dropout, padding_idx=src_vocab[PAD])
-    decoder = BahdanauDecoder(len(tgt_vocab), embed_size, num_hiddens, num_layers,
-                              dropout, padding_idx=tgt_vocab[PAD])
-    return EncoderDecoder(encoder, decoder)
+    return build_seq2seq(src_vocab, tgt_vocab, embed_size, num_hiddens, num_layers,
+                         dropout, decoder_class=BahdanauDecoder)

@@ -141,13 +141,18 @@ def _source_lengths(valid_lens, X):
 
 
 def build_seq2seq(src_vocab, tgt_vocab, embed_size=256, num_hiddens=256,
-                  num_layers=2, dropout=0.1):
-    """按两个词表构造 GRU 序列到序列模型（:class:`seqbook.EncoderDecoder`）。"""
+                  num_layers=2, dropout=0.1, decoder_class=None):
+    """按两个词表构造 GRU 序列到序列模型（:class:`seqbook.EncoderDecoder`）。
+
+    ``decoder_class`` 默认 :class:`Seq2SeqDecoder`；第 3 章换成
+    :class:`seqbook.BahdanauDecoder`（见 :func:`seqbook.build_bahdanau`）。
+    """
     if any(len(v) < 4 or PAD not in v for v in (src_vocab, tgt_vocab)):
         raise ValueError("src_vocab 与 tgt_vocab 应含有 <pad>、<bos>、<eos> "
                          "等保留词元")
+    decoder_class = Seq2SeqDecoder if decoder_class is None else decoder_class
     encoder = Seq2SeqEncoder(len(src_vocab), embed_size, num_hiddens, num_layers,
                              dropout, padding_idx=src_vocab[PAD])
-    decoder = Seq2SeqDecoder(len(tgt_vocab), embed_size, num_hiddens, num_layers,
-                             dropout, padding_idx=tgt_vocab[PAD])
+    decoder = decoder_class(len(tgt_vocab), embed_size, num_hiddens, num_layers,
+                            dropout, padding_idx=tgt_vocab[PAD])
     return EncoderDecoder(encoder, decoder)

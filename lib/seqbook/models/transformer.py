@@ -54,11 +54,10 @@ class TransformerEncoderBlock(nn.Module):
     def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
                  norm_first=False):
         super().__init__()
-        self.norm_first = norm_first
+        self.norm_first, self.dropout = norm_first, nn.Dropout(dropout)
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
         self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, dropout)
         self.ln1, self.ln2 = nn.LayerNorm(num_hiddens), nn.LayerNorm(num_hiddens)
-        self.dropout = nn.Dropout(dropout)
 
     def forward(self, X, mask=None):
         if self.norm_first:  # 前规范化：X + Sublayer(LN(X))
@@ -167,12 +166,11 @@ class TransformerDecoderBlock(nn.Module):
     def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
                  norm_first=False):
         super().__init__()
-        self.norm_first = norm_first
         self.self_attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
         self.cross_attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
         self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, dropout)
         self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(num_hiddens) for _ in range(3))
-        self.dropout = nn.Dropout(dropout)
+        self.norm_first, self.dropout = norm_first, nn.Dropout(dropout)
 
     def _self_attend(self, H, past_kv):
         K, V = self.self_attention.project_kv(H, H)  # 只投影新位置 (b,nh,steps,hd)

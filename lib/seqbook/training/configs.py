@@ -6,8 +6,8 @@ import hashlib
 
 import torch
 
-from ..models.bahdanau import build_bahdanau
-from ..models.seq2seq import build_seq2seq
+from ..models.bahdanau import BahdanauDecoder
+from ..models.seq2seq import Seq2SeqDecoder, build_seq2seq
 from ..models.transformer import build_transformer
 from ..utils import get_device, set_seed
 from .checkpoint import load_or_train
@@ -16,54 +16,47 @@ from .trainer import TrainResult
 
 
 @dataclasses.dataclass(frozen=True)
-class Seq2SeqConfig:
-    """英译中 GRU seq2seq（第 2 章“序列到序列学习”）：两核 CPU 上训练约 90 秒。"""
-    embed_size: int = 128
-    num_hiddens: int = 256
-    num_layers: int = 1
-    dropout: float = 0.2
+class TrainConfig:
+    """各模型设置共用的训练部分（:func:`train_or_load` 用它们调用训练循环）。"""
     lr: float = 0.005
     batch_size: int = 128
     num_epochs: int = 5
     lr_decay: str = None
-    seed: int = 0
-    name = "gru-seq2seq-cmn"  # 缓存中检查点的名字
+    seed: int = 0  # None：沿用调用者的随机数状态
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2SeqConfig(TrainConfig):
+    """GRU 编码器-解码器；``attention=True`` 时解码器带 Bahdanau 注意力
+    （第 3 章）。"""
+    embed_size: int = 128
+    num_hiddens: int = 256
+    num_layers: int = 1
+    dropout: float = 0.2
+    attention: bool = False
+    name: str = "gru-seq2seq-cmn"  # 缓存中检查点的名字
 
     def build(self, src_vocab, tgt_vocab):
+        decoder = BahdanauDecoder if self.attention else Seq2SeqDecoder
         return build_seq2seq(src_vocab, tgt_vocab, self.embed_size,
-                             self.num_hiddens, self.num_layers, self.dropout)
+                             self.num_hiddens, self.num_layers, self.dropout,
+                             decoder_class=decoder)
 
 
 @dataclasses.dataclass(frozen=True)
-class BahdanauConfig(Seq2SeqConfig):
-    """英译中 Bahdanau 注意力（第 3 章）：训练时间与 GRU seq2seq 相近。"""
-    embed_size: int = 256
-    dropout: float = 0.1
-    batch_size: int = 64
-    num_epochs: int = 4
-    lr_decay: str = "cosine"
-    name = "bahdanau-cmn"
-
-    def build(self, src_vocab, tgt_vocab):
-        return build_bahdanau(src_vocab, tgt_vocab, self.embed_size,
-                              self.num_hiddens, self.num_layers, self.dropout)
-
-
-@dataclasses.dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(TrainConfig):
     """英译中 Transformer（第 3 章）：宽度 128，4 个头，编码器与解码器各 2 层。"""
+    lr: float = 0.004
+    num_epochs: int = 6
+    lr_decay: str = "cosine"
+    seed: int = None  # 沿用调用者的随机数状态（第 3 章在节首设定种子）
     num_hiddens: int = 128
     ffn_num_hiddens: int = 256
     num_heads: int = 4
     num_layers: int = 2
     dropout: float = 0.1
     norm_first: bool = True
-    lr: float = 0.004
-    batch_size: int = 128
-    num_epochs: int = 6
-    lr_decay: str = "cosine"
-    seed: int = None  # 沿用调用者的随机数状态（第 3 章在节首设定种子）
-    name = "transformer-cmn"
+    name: str = "transformer-cmn"
 
     def build(self, src_vocab, tgt_vocab):
         return build_transformer(src_vocab, tgt_vocab, self.num_hiddens,
@@ -72,8 +65,12 @@ class TransformerConfig:
                                  norm_first=self.norm_first)
 
 
+# 英译中 GRU seq2seq（第 2 章“序列到序列学习”）：两核 CPU 上训练约 90 秒
 GRU_CMN_CONFIG = Seq2SeqConfig()
-BAHDANAU_CMN_CONFIG = BahdanauConfig()
+# 英译中 Bahdanau 注意力（第 3 章）：训练时间与 GRU seq2seq 相近
+BAHDANAU_CMN_CONFIG = Seq2SeqConfig(embed_size=256, dropout=0.1, attention=True,
+                                    batch_size=64, num_epochs=4, lr_decay="cosine",
+                                    name="bahdanau-cmn")
 TRANSFORMER_CMN_CONFIG = TransformerConfig()
 
 
