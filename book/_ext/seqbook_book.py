@@ -272,6 +272,7 @@ def setup(app):
     app.add_search_language(BookChinese)
     app.connect("config-inited", configure_repository_buttons)
     app.connect("config-inited", _add_static_path)
+    app.add_css_file("seqbook.css")  # 代码块字号：84 列的代码行放得下
     app.connect("builder-inited", _load_terms)
     app.connect("doctree-read", collect_text)
     app.connect("env-purge-doc", purge_text)
