@@ -184,30 +184,23 @@ def beam_search(model, enc_X, enc_valid_lens, bos, eos, max_len, beam_size,
         alive = torch.isfinite(scores).reshape(-1)  # (batch_size*k,)
         step = _next_log_probs(logits, banned, highest, alive)  # (batch_size*k, V)
         candidates = scores.unsqueeze(2) + step.view(batch_size, k, vocab_size)
-        num_keep = min(k, k * vocab_size)
-        top_scores, top_flat = candidates.view(batch_size, -1).topk(num_keep, dim=1)
+        # 每句在 k * V 个候选中取前 k 个：来自哪条旧候选、接上哪个词元
+        top_scores, top_flat = candidates.view(batch_size, -1).topk(k, dim=1)
         beam_index, token = top_flat // vocab_size, top_flat % vocab_size
         kept = tokens.gather(1, beam_index.unsqueeze(2).expand(-1, -1, t - 1))
         tokens = torch.cat([kept, token.unsqueeze(2)], dim=2)  # (batch_size, k, t)
-        alive = torch.isfinite(top_scores)
-        ended = alive & ((token == eos) | (t == max_len))
-        if bool(ended.any()):
-            for b, j in ended.nonzero().tolist():
-                seq = tokens[b, j].tolist()
-                score = length_normalized(top_scores[b, j].item(), t, alpha)
-                finished[b].append((score, seq))
+        ended = torch.isfinite(top_scores) & ((token == eos) | (t == max_len))
+        for b, j in ended.nonzero().tolist():  # 以 <eos> 结尾，或到了最大长度
+            score = length_normalized(top_scores[b, j].item(), t, alpha)
+            finished[b].append((score, tokens[b, j].tolist()))
         scores = top_scores.masked_fill(ended, float("-inf"))
         if not bool(torch.isfinite(scores).any()):
             break
         flat = (rows.unsqueeze(1) * k + beam_index).reshape(-1)  # (batch_size*k,)
         state = model.decoder.reorder_state(state, flat)
         inputs = token.reshape(-1, 1)
-    outputs, best = [], []
-    for b in range(batch_size):
-        score, seq = max(finished[b], key=lambda item: item[0])  # 并列时取先完成的
-        outputs.append(_strip(seq, eos))
-        best.append(score)
-    return outputs, torch.tensor(best)
+    best = [max(f, key=lambda x: x[0]) for f in finished]  # 并列时取先完成的
+    return [_strip(seq, eos) for _, seq in best], torch.tensor([s for s, _ in best])
 
 
 @torch.no_grad()
