@@ -259,3 +259,9 @@ def test_show_source_bad_input(mod):
         seqbook.show_source(mod.scale, members=["x"])
     with pytest.raises(ValueError, match="没有这些成员"):
         seqbook.show_source(mod.Box, members=["backward"])
+
+
+def test_decorated_function_links_to_its_own_module():
+    """``@torch.no_grad()`` 包装的函数：完整源代码的位置是库的模块，而不是 torch 的包装器。"""
+    shown = seqbook.show_source(seqbook.predict)
+    assert "seqbook/inference/lm.py" in shown.where and "torch" not in shown.where

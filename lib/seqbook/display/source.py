@@ -343,7 +343,8 @@ def show_source(obj, members=None, region=None, full=False, helpers=False):
     # 区域的标记行只是给 show_source 看的，不展示
     shown = [s for s in shown if not (_REGION.match(s) or _END_REGION.match(s))]
     code = "\n".join(shown) + "\n"
-    path = (inspect.getsourcefile(obj) or "").replace("\\", "/")
+    # 装饰过的函数（如 @torch.no_grad()）：取被装饰的原函数所在的文件
+    path = (inspect.getsourcefile(inspect.unwrap(obj)) or "").replace("\\", "/")
     path = path[path.rfind("seqbook/"):] if "seqbook/" in path else path
     where = f"{path}，第 " + "、".join(f"{a}–{b}" for a, b in spans) + " 行"
     note = "（文档字符串从略）" if no_doc and code != source else ""
