@@ -39,14 +39,20 @@ def test_perplexity_shape_check():
         perplexity(torch.zeros(2, 3, 5), torch.zeros(2, 4, dtype=torch.long))
 
 
-@pytest.mark.parametrize("theta", [0.1, 1.0, 100.0])
-def test_grad_clipping_equals_clip_grad_norm(theta):
+def _twin_nets_with_grads():
+    """两个参数相同、已算好（很大的）梯度的小网络：一个用本书的裁剪，一个用 torch 的。"""
     torch.manual_seed(0)
     nets = [nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3)) for _ in range(2)]
     nets[1].load_state_dict(nets[0].state_dict())
     X = torch.randn(4, 5) * 10
     for net in nets:
         net(X).pow(2).sum().backward()
+    return nets
+
+
+@pytest.mark.parametrize("theta", [0.1, 1.0, 100.0])
+def test_grad_clipping_equals_clip_grad_norm(theta):
+    nets = _twin_nets_with_grads()
     norm1 = grad_clipping(nets[0], theta)
     norm2 = nn.utils.clip_grad_norm_(nets[1].parameters(), theta)
     assert torch.allclose(norm1, norm2)
@@ -180,12 +186,7 @@ def test_train_lm_bad_arguments():
 
 def test_norm_of_norms_clipping_is_bitwise_clip_grad_norm():
     """train_seq2seq 与填空用的算法与 torch 的 clip_grad_norm_ 逐位相同。"""
-    torch.manual_seed(0)
-    nets = [nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3)) for _ in range(2)]
-    nets[1].load_state_dict(nets[0].state_dict())
-    X = torch.randn(4, 5) * 10
-    for net in nets:
-        net(X).pow(2).sum().backward()
+    nets = _twin_nets_with_grads()
     norm1 = grad_clipping(nets[0], 0.1, norm_of_norms=True)
     norm2 = nn.utils.clip_grad_norm_(nets[1].parameters(), 0.1)
     assert torch.equal(norm1, norm2)
