@@ -398,7 +398,7 @@ def deep_rnn():
 
 
 def bi_rnn():
-    """双向循环神经网络：正向层从前往后、反向层从后往前，输出层接两者的连结。"""
+    """双向循环神经网络：正向层从前往后、反向层从后往前，输出层接两者的拼接。"""
     c = Canvas(13.4, 7.4)
     bw, bh = 1.1, 0.65
     xs = [3.6, 6.9, 10.2]
@@ -425,7 +425,7 @@ def bi_rnn():
     c.wire((xs[-1] - off + bw / 2, yF), (xs[-1] + 0.3, yF), ls=(0, (2, 2)), z=1.5)
     c.wire((12.6, yB), (xs[-1] + off + bw / 2, yB), ls=(0, (2, 2)))
     c.wire((xs[0] + off - bw / 2, yB), (xs[0] - 0.35, yB), ls=(0, (2, 2)), z=1.5)
-    c.text(xs[1], 7.0, r"$\mathbf{O}_t$ 由两个方向的隐状态连结 "
+    c.text(xs[1], 7.0, r"$\mathbf{O}_t$ 由两个方向的隐状态拼接 "
            r"$[\overrightarrow{\mathbf{H}}_t, \overleftarrow{\mathbf{H}}_t]$ 算出", fs=FS_SMALL,
            color="#666666")
     return c
