@@ -35,6 +35,10 @@ def fresh_clone(work):
     # MathJax 是 npm 下载的构建依赖（不计入）：从本仓库复制
     if (ROOT / "_vendor").exists():
         shutil.copytree(ROOT / "_vendor", clone / "_vendor")
+    # 克隆的文件比 .venv 的安装标记新，make 会重新安装（pip install -e 克隆，
+    # 把本仓库的 .venv 指向克隆）；测试里的 make lab 也会。把它们的时间设为很早。
+    for name in ("requirements.txt", "pyproject.toml"):
+        os.utime(clone / name, (0, 0))
     return clone
 
 
