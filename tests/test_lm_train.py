@@ -223,3 +223,14 @@ def test_lr_factor_one_schedule():
     assert lr_factor(0, decay="cosine", total_steps=10) == 1.0
     assert lr_factor(5, decay="cosine", total_steps=10) == pytest.approx(0.5)
     assert lr_factor(1, warmup_steps=4) == 0.5
+
+
+def test_norm_of_norms_without_get_total_norm(monkeypatch):
+    """torch < 2.6 没有 nn.utils.get_total_norm：自己算的范数与 clip_grad_norm_ 逐位相同。"""
+    nets = _twin_nets_with_grads()
+    monkeypatch.delattr(nn.utils, "get_total_norm")
+    norm1 = grad_clipping(nets[0], 0.1, norm_of_norms=True)
+    norm2 = nn.utils.clip_grad_norm_(nets[1].parameters(), 0.1)
+    assert torch.equal(norm1, norm2)
+    for p1, p2 in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(p1.grad, p2.grad)

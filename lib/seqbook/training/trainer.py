@@ -81,7 +81,7 @@ def grad_clipping(params, theta, norm_of_norms=False):
     if not grads:
         return torch.tensor(0.0)
     if norm_of_norms:
-        norm = nn.utils.get_total_norm(grads)
+        norm = _total_norm(grads)
     else:
         norm = torch.sqrt(sum(torch.sum(g ** 2) for g in grads))  # 标量
     coef = theta / (norm + 1e-6)
@@ -89,6 +89,15 @@ def grad_clipping(params, theta, norm_of_norms=False):
         for g in grads:
             g.mul_(coef)  # 原地缩放，所有参数用同一个系数，梯度的方向不变
     return norm
+
+
+def _total_norm(grads):
+    """各张量范数的范数（``clip_grad_norm_`` 的算法）；torch < 2.6 没有
+    ``get_total_norm``，按同样的算法自己算。"""
+    if hasattr(nn.utils, "get_total_norm"):
+        return nn.utils.get_total_norm(grads)
+    norms = torch._foreach_norm(grads)  # 每个张量一个范数
+    return torch.linalg.vector_norm(torch.stack(norms))
 
 
 def train_step(model, loss_fn, batch, optimizer, grad_clip=None, scheduler=None,
