@@ -17,7 +17,9 @@ import sys
 import matplotlib
 import matplotlib.patheffects as pe
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.textpath import text_to_path
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "lib"))
@@ -894,12 +896,164 @@ def kv_cache():
     return c
 
 
+# ---------------------------------------------------------------- BERT：预训练与微调
+def _width(s, fs):
+    """文字 s 在字号 fs 下的宽度（坐标单位）；s 中的 $...$ 按公式排版。"""
+    w, _, _ = text_to_path.get_text_width_height_descent(s, FontProperties(size=fs),
+                                                         ismath="$" in s)
+    return w / 72 / UNIT
+
+
+def _embedding(c, x, y, sub, fs=FS):
+    """以 (x, y) 为中心写 E 加下标：下标是词元（中文字、[CLS]），用正文字体排在公式后面。"""
+    fs_sub = FS_TINY
+    base = r"$\mathbf{E}$"
+    w0, w1 = _width(base, fs), _width(sub, fs_sub)
+    left = x - (w0 + w1) / 2
+    c.text(left, y + 0.05, base, fs=fs, ha="left")
+    c.text(left + w0, y - 0.1, sub, fs=fs_sub, ha="left")
+
+
+def _bracket(c, x0, x1, y, label, down=False, color="#666666"):
+    """x0 到 x1 的一条水平括线，两端有短竖线，label 写在外侧。"""
+    t = 0.12 if down else -0.12
+    c.wire((x0, y + t), (x0, y), (x1, y), (x1, y + t), color=color, arrow=False, halo=False)
+    c.text((x0 + x1) / 2, y - 0.25 if down else y + 0.25, label, fs=FS_SMALL, color=color)
+
+
+def bert_input():
+    """BERT 的输入表示：每个位置的词元嵌入、片段嵌入与位置嵌入按元素相加。"""
+    toks = ["[CLS]", "今", "天", "下", "雨", "[SEP]", "带", "伞", "[SEP]"]
+    n_a = 6                       # 片段 A：到第一个 [SEP] 为止
+    pitch, bw, bh = 1.5, 1.3, 0.7
+    x0 = 3.0
+    xs = [x0 + i * pitch for i in range(len(toks))]
+    c = Canvas(xs[-1] + bw / 2 + 0.45, 8.2)
+    yT, yE, yS, yP = 6.4, 5.0, 3.3, 1.6
+    # 片段 A、片段 B
+    _bracket(c, xs[0] - bw / 2, xs[n_a - 1] + bw / 2, yT + 0.65, "片段 A")
+    _bracket(c, xs[n_a] - bw / 2, xs[-1] + bw / 2, yT + 0.65, "片段 B")
+    for y, name in [(yT, "输入"), (yE, "词元嵌入"), (yS, "片段嵌入"), (yP, "位置嵌入")]:
+        c.text(0.45, y, name, fs=FS_SMALL, color="#666666", ha="left")
+    for i, (x, tok) in enumerate(zip(xs, toks)):
+        c.box(x, yT, bw, 0.6, tok, "input", fs=FS_SMALL)
+        c.wire((x, yT - 0.3), (x, yE + bh / 2))
+        c.box(x, yE, bw, bh, "", "layer")
+        _embedding(c, x, yE, tok)
+        c.op(x, (yE + yS) / 2, "+")
+        c.box(x, yS, bw, bh, r"$\mathbf{E}_A$" if i < n_a else r"$\mathbf{E}_B$", "layer")
+        c.op(x, (yS + yP) / 2, "+")
+        c.box(x, yP, bw, bh, rf"$\mathbf{{E}}_{{{i}}}$", "layer")
+    c.text((xs[0] + xs[-1]) / 2, 0.55, "每个位置的三个嵌入按元素相加，"
+           "和作为 Transformer 编码器在这个位置的输入", fs=FS_SMALL, color="#666666")
+    return c
+
+def bert_pretraining():
+    """BERT 的两个预训练任务：掩蔽语言模型与下一句预测，共用一个双向的编码器。"""
+    toks = ["[CLS]", "今", "天", "[MASK]", "雨", "[SEP]", "带", "伞", "[SEP]"]
+    n_a, m = 6, 3                 # 片段 A 的长度；被遮住的位置
+    pitch, bw = 1.45, 1.2
+    xs = [1.8 + i * pitch for i in range(len(toks))]
+    c = Canvas(14.8, 8.4)
+    hot = PALETTE["attn"][1]
+    yT, yEnc, yH, yHead, yPred = 1.45, 3.0, 4.6, 6.1, 7.45
+    _bracket(c, xs[0] - bw / 2, xs[n_a - 1] + bw / 2, 0.95, "片段 A", down=True)
+    _bracket(c, xs[n_a] - bw / 2, xs[-1] + bw / 2, 0.95, "片段 B", down=True)
+    x_l, x_r = xs[0] - bw / 2 - 0.1, xs[-1] + bw / 2 + 0.1
+    c.box((x_l + x_r) / 2, yEnc, x_r - x_l, 1.0, "Transformer 编码器（双向自注意力）", "layer")
+    for i, (x, tok) in enumerate(zip(xs, toks)):
+        masked = i == m
+        c.box(x, yT, bw, 0.6, tok, "attn" if masked else "input", fs=FS_SMALL)
+        c.wire((x, yT + 0.3), (x, yEnc - 0.5))
+        c.wire((x, yEnc + 0.5), (x, yH - 0.33))
+        c.box(x, yH, bw, 0.65, rf"$\mathbf{{h}}_{{{i}}}$", "hidden", color=hot if masked else None,
+              lw=1.8 if masked else LW)
+    # 掩蔽语言模型：只用被遮住位置的输出
+    xm = xs[m]
+    c.wire((xm, yH + 0.33), (xm, yHead - 0.35), color=hot)
+    c.box(xm, yHead, 2.7, 0.7, "掩蔽语言模型头", "layer", fs=FS_SMALL)
+    c.wire((xm, yHead + 0.35), (xm, yPred - 0.3), color=hot)
+    c.box(xm, yPred, 0.75, 0.6, "下", "output")
+    c.text(xm + 0.55, yPred, "预测被遮住的字", fs=FS_SMALL, color=hot, ha="left")
+    c.text(xm + 1.65, yHead + 0.2, "只在被遮住的位置计算损失", fs=FS_SMALL, color=hot, ha="left")
+    c.text(xm + 1.65, yHead - 0.25, r"其余位置的 $\mathbf{h}_i$ 不进入这项损失", fs=FS_SMALL,
+           color="#666666", ha="left")
+    # 下一句预测：只用 [CLS] 位置的输出
+    x0 = xs[0]
+    c.wire((x0, yH + 0.33), (x0, yHead - 0.35))
+    c.box(x0, yHead, 2.4, 0.7, "下一句预测头", "layer", fs=FS_SMALL)
+    c.wire((x0, yHead + 0.35), (x0, yPred - 0.3))
+    c.box(x0, yPred, 2.4, 0.6, "是下一句 / 不是", "output", fs=FS_SMALL)
+    return c
+
+
+def bert_finetune():
+    """微调：同一个预训练的编码器，上面换成不同任务的输出层。"""
+    bw = 0.85
+    yT, yEnc, yH, yPool, yFC, yOut, yTitle = 1.75, 3.0, 4.25, 5.45, 6.55, 7.65, 8.65
+    pad, gap = 0.25, 0.25
+    c = Canvas(19.0, 9.3)
+
+    def panel(x_left, toks, title, pitch=0.95):
+        """画一个子图的输入、编码器与各位置的输出，返回各列的横坐标、子图右边界与中心。"""
+        n = len(toks)
+        xs = [x_left + pad + pitch / 2 + i * pitch for i in range(n)]
+        x_right = x_left + 2 * pad + n * pitch
+        xc = (x_left + x_right) / 2
+        c.group(x_left, 0.75, x_right, 9.1, ls="-")
+        c.text(xc, yTitle, title)
+        x_l, x_r = xs[0] - bw / 2 - 0.05, xs[-1] + bw / 2 + 0.05
+        c.box(xc, yEnc, x_r - x_l, 0.8, "Transformer 编码器", "layer", fs=FS_SMALL)
+        for i, (x, tok) in enumerate(zip(xs, toks)):
+            c.box(x, yT, bw, 0.55, tok, "input", fs=FS_SMALL)
+            c.wire((x, yT + 0.275), (x, yEnc - 0.4))
+            c.wire((x, yEnc + 0.4), (x, yH - 0.28))
+            c.box(x, yH, bw, 0.55, rf"$\mathbf{{h}}_{{{i}}}$", "hidden", fs=FS_SMALL)
+        return xs, x_right, xc
+
+    def pooled_head(xs, xc, labels):
+        """所有位置的输出平均汇聚 → 全连接层 → 类别。"""
+        for x in xs:
+            c.wire((x, yH + 0.28), (xc + (x - xc) * 0.35, yPool - 0.3))
+        c.box(xc, yPool, 2.0, 0.6, "平均汇聚", "plain", fs=FS_SMALL)
+        c.wire((xc, yPool + 0.3), (xc, yFC - 0.3))
+        c.box(xc, yFC, 2.0, 0.6, "全连接层", "layer", fs=FS_SMALL)
+        c.wire((xc, yFC + 0.3), (xc, yOut - 0.3))
+        c.box(xc, yOut, _width(labels, FS_SMALL) + 0.5, 0.6, labels, "output", fs=FS_SMALL)
+
+    # （a）单句分类
+    xs, x_next, xc = panel(0.25, ["[CLS]", "很", "好", "用", "[SEP]"], "（a）单句分类（情感）")
+    pooled_head(xs, xc, "正面 / 负面")
+    # （b）词元标注：每个字的输出各接一个全连接层（参数共用）
+    xs, x_b_right, xc = panel(x_next + gap, ["[CLS]", "张", "三", "在", "北", "京", "[SEP]"],
+                              "（b）词元标注（命名实体识别）", pitch=1.0)
+    tags = ["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]
+    for x, tag in zip(xs[1:-1], tags):
+        c.wire((x, yH + 0.28), (x, yFC - 0.3))
+        c.box(x, yFC, bw - 0.1, 0.6, "", "layer")
+        c.wire((x, yFC + 0.3), (x, yOut - 0.28))
+        c.box(x, yOut, 0.92, 0.55, tag, "output", fs=FS_TINY)
+    c.text(xs[1] - (bw - 0.1) / 2 - 0.08, yFC, "全连接层", fs=FS_TINY, color="#666666", ha="right")
+    # （c）句对分类：前提是片段 A，假设是片段 B
+    xs, _, xc = panel(x_b_right + gap, ["[CLS]", "前提", "[SEP]", "假设", "[SEP]"],
+                      "（c）句对分类（自然语言推断）")
+    pooled_head(xs, xc, "蕴涵 / 中性 / 矛盾")
+    _bracket(c, xs[0] - bw / 2, xs[2] + bw / 2, yT - 0.45, "片段 A", down=True)
+    _bracket(c, xs[3] - bw / 2, xs[4] + bw / 2, yT - 0.45, "片段 B", down=True)
+    c.text(9.5, 0.35, "三个任务用同一个预训练的编码器，只换最上面的输出层；微调时全部参数一起训练",
+           fs=FS_SMALL, color="#666666")
+    return c
+
+
+
 FIGURES = {
     "rnn": rnn, "bptt": bptt, "gru": gru, "lstm": lstm, "deep_rnn": deep_rnn, "bi_rnn": bi_rnn,
     "encoder_decoder": encoder_decoder, "seq2seq": seq2seq, "beam_search": beam_search,
     "attention_pooling": attention_pooling, "bahdanau": bahdanau,
     "multihead_attention": multihead_attention, "cnn_rnn_self_attention": cnn_rnn_self_attention,
     "transformer": transformer, "kv_cache": kv_cache,
+    "bert_input": bert_input, "bert_pretraining": bert_pretraining,
+    "bert_finetune": bert_finetune,
 }
 
 
