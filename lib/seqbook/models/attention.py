@@ -82,29 +82,34 @@ def masked_softmax(scores, valid_lens=None, *, mask=None):
 
 
 def scaled_dot_product(queries, keys, values, mask=None, dropout=0.0,
-                       need_weights=False):
+                       need_weights=False, bias=None):
     """缩放点积注意力 ``softmax(Q K^T / sqrt(d)) V``，返回 ``(输出, 权重或 None)``。
 
     形状：queries ``(b, [nh,] q, d)``，keys ``(b, [nh,] k, d)``，values
     ``(b, [nh,] k, dv)``。mask 是 :func:`valid_key_mask` 的输出（各头共用）；
-    dropout 是权重上的暂退概率（评估时传 0）。``need_weights=True`` 走显式路径，
-    逐行对应公式并返回权重 ``(b, [nh,] q, k)``；否则调用 PyTorch 融合的
-    ``F.scaled_dot_product_attention``（不写出权重矩阵，在 GPU 上快得多），
+    dropout 是权重上的暂退概率（评估时传 0）。bias 是加到分数上的浮点张量
+    （可广播到 ``(b, nh, q, k)``，例如第 4 章 BERT 按距离的偏置），
+    默认没有。``need_weights=True`` 走显式路径，
+    逐行对应公式并返回权重 ``(b, [nh,] q, k)``；否则调用 PyTorch
+    融合的``F.scaled_dot_product_attention``（不写出权重矩阵，在 GPU 上快得多），
     权重为 None。输出 ``(b, [nh,] q, dv)``。
     """
     if need_weights:  # 显式路径
         d = queries.shape[-1]
         scores = queries @ keys.transpose(-2, -1) / math.sqrt(d)  # (..., q, k)
+        if bias is not None:
+            scores = scores + bias
         weights = masked_softmax(scores, mask=mask)  # (..., q, k)
         out = F.dropout(weights, dropout) @ values  # (..., q, dv)
     else:  # 融合路径
         weights = None
-        out = _fused(queries, keys, values, mask, dropout)  # (..., q, dv)
+        out = _fused(queries, keys, values, mask, dropout, bias)  # (..., q, dv)
     return _propagate_nan(out, queries, keys, values), weights
 
 
-def _fused(queries, keys, values, mask, dropout):
-    """融合内核。看不到任何键的查询内核会给出 NaN：先让它看全部键，算完输出置 0。"""
+def _fused(queries, keys, values, mask, dropout, bias=None):
+    """融合内核。看不到任何键的查询内核会给出 NaN：先让它看全部键，算完输出置 0。
+    有 ``bias`` 时把布尔掩码并进浮点偏置（被遮住处为 -inf）一起交给内核。"""
     three_dims = queries.dim() == 3
     if three_dims:  # CPU 的融合内核要四维输入 (b, nh, n, d)：补一个头的维度
         queries, keys, values = (t.unsqueeze(1) for t in (queries, keys, values))
@@ -113,6 +118,8 @@ def _fused(queries, keys, values, mask, dropout):
         mask = mask.unsqueeze(1) if mask.dim() == 3 else mask  # (b, 1, q 或 1, k)
         empty = ~mask.any(dim=-1, keepdim=True)  # (b, 1, q 或 1, 1)
         mask = mask | empty  # 空行先看全部键（免得内核算出 NaN），算完输出置 0
+    if bias is not None:
+        mask = bias if mask is None else torch.where(mask, bias, float("-inf"))
     out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=mask,
                                          dropout_p=dropout)  # (b, nh, q, dv)
     if empty is not None:

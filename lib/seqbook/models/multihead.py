@@ -23,13 +23,14 @@ class MultiHeadAttention(nn.Module):
             ``(b, nh, q, k)``（画热图用）；默认 False 时调用融合内核。
 
     ``forward(queries, keys, values, valid_lens=None, causal=False, kv=None,
-    mask=None)``：queries ``(b, q, num_hiddens)``，keys / values
+    mask=None, bias=None)``：queries ``(b, q, num_hiddens)``，keys / values
     ``(b, k, num_hiddens)``；valid_lens 与 causal 见
     :func:`seqbook.valid_key_mask`；
     ``kv`` 是 :meth:`project_kv` 已算好的 ``(K, V)``（此时 keys / values 可以为
     None，用于键值缓存）；``mask`` 是 ``valid_key_mask`` 已构造好的掩码
     （Transformer 的各层共用一个，有效长度只在入口检查一次），给出时代替
-    valid_lens 与 causal。返回 ``(b, q, num_hiddens)``。
+    valid_lens 与 causal；``bias`` 是加到各头分数上的浮点偏置 ``(nh, q, k)``
+    （见 :func:`seqbook.scaled_dot_product`）。返回 ``(b, q, num_hiddens)``。
     """
 
     def __init__(self, num_hiddens, num_heads, dropout=0.0, bias=False,
@@ -66,7 +67,7 @@ class MultiHeadAttention(nn.Module):
         return self.split_heads(self.W_k(keys)), self.split_heads(self.W_v(values))
 
     def forward(self, queries, keys, values, valid_lens=None, causal=False,
-                kv=None, mask=None):
+                kv=None, mask=None, bias=None):
         K, V = self.project_kv(keys, values) if kv is None else kv  # (b, nh, k, hd)
         _check_queries(queries, K, valid_lens, self.num_hiddens)
         _check_mask(mask, valid_lens, causal)
@@ -75,8 +76,8 @@ class MultiHeadAttention(nn.Module):
             mask = valid_key_mask(valid_lens, Q.shape[2], K.shape[2], causal,
                                   Q.device)
         dropout = self.dropout if self.training else 0.0
-        out, weights = scaled_dot_product(Q, K, V, mask, dropout,
-                                          self.keep_weights)  # (b, nh, q, hd)
+        out, weights = scaled_dot_product(Q, K, V, mask, dropout, self.keep_weights,
+                                          bias)  # (b, nh, q, hd)
         self.attention_weights = None if weights is None else weights.detach()
         return self.W_o(self.merge_heads(out))  # (b, q, num_hiddens)
 

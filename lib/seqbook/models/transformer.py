@@ -28,44 +28,48 @@ from .positional import PositionalEncoding
 
 
 class PositionWiseFFN(nn.Module):
-    """基于位置的前馈网络：对每个位置独立地做 ``Linear → ReLU → Linear``。
+    """基于位置的前馈网络：对每个位置独立地做 ``Linear → ReLU → Linear``
+    （``gelu=True`` 时激活函数为 GELU）。
 
     ``(b, n, num_hiddens)`` → ``(b, n, num_hiddens)``。
     """
 
-    def __init__(self, num_hiddens, ffn_num_hiddens, dropout=0.0):
+    def __init__(self, num_hiddens, ffn_num_hiddens, dropout=0.0, gelu=False):
         super().__init__()
         self.dense1 = nn.Linear(num_hiddens, ffn_num_hiddens)
         self.dense2 = nn.Linear(ffn_num_hiddens, num_hiddens)
         self.dropout = nn.Dropout(dropout)
+        self.act = nn.GELU() if gelu else nn.ReLU()  # BERT 与 GPT 用 GELU
 
     def forward(self, X):
-        return self.dense2(self.dropout(torch.relu(self.dense1(X))))  # (b, n, d)
+        return self.dense2(self.dropout(self.act(self.dense1(X))))  # (b, n, d)
 
 
 class TransformerEncoderBlock(nn.Module):
     """编码器块：多头自注意力与前馈网络两个子层，各带残差连接和层规范化。
 
-    ``forward(X, mask=None)``：X ``(b, n, num_hiddens)``；mask 是编码器用
+    ``forward(X, mask=None, bias=None)``：X ``(b, n, num_hiddens)``；mask 是编码器用
     :func:`seqbook.valid_key_mask` 由有效长度构造的 ``(b, 1, n)`` 掩码（各层共用），
-    或 None；返回同形状的张量。
+    或 None；bias 是加到注意力分数上的偏置 ``(nh, n, n)`` 或 None；
+    返回同形状的张量。
     """
 
     def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout=0.0,
-                 norm_first=False):
+                 norm_first=False, gelu=False):
         super().__init__()
         self.norm_first, self.dropout = norm_first, nn.Dropout(dropout)
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout)
-        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, dropout)
+        self.ffn = PositionWiseFFN(num_hiddens, ffn_num_hiddens, dropout, gelu)
         self.ln1, self.ln2 = nn.LayerNorm(num_hiddens), nn.LayerNorm(num_hiddens)
 
-    def forward(self, X, mask=None):
+    def forward(self, X, mask=None, bias=None):
         if self.norm_first:  # 前规范化：X + Sublayer(LN(X))
             H = self.ln1(X)
-            X = X + self.dropout(self.attention(H, H, H, mask=mask))
+            X = X + self.dropout(self.attention(H, H, H, mask=mask, bias=bias))
             return X + self.dropout(self.ffn(self.ln2(X)))
         # 后规范化（论文）：LN(X + Sublayer(X))
-        X = self.ln1(X + self.dropout(self.attention(X, X, X, mask=mask)))
+        Y = self.attention(X, X, X, mask=mask, bias=bias)
+        X = self.ln1(X + self.dropout(Y))
         return self.ln2(X + self.dropout(self.ffn(X)))
 
 
