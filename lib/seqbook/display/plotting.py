@@ -130,6 +130,33 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     return ax
 
 
+def plot_comparison(results, xlabel="标注样本数", ylabel="测试集上的分数",
+                    title=None, figsize=(4.5, 3), ax=None):
+    """画对照实验的结果：每组一条折线，点是各种子的均值，误差线是标准差。
+
+    ``results`` 是 ``{(组名, 横坐标): [各种子的分数]}``（如
+    :func:`seqbook.compare_pretraining` 的返回值）。横坐标按对数刻度。
+    """
+    import statistics
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=figsize)
+    groups = list(dict.fromkeys(name for name, _ in results))
+    for name, fmt in zip(groups, ("o-", "s--", "^-.", "d:")):
+        xs = [x for g, x in results if g == name]
+        runs = [results[(name, x)] for x in xs]
+        means = [statistics.fmean(r) for r in runs]
+        stds = [statistics.stdev(r) if len(r) > 1 else 0.0 for r in runs]
+        ax.errorbar(xs, means, yerr=stds, fmt=fmt, capsize=3, label=name)
+    _set_axes(ax, xlabel, ylabel, None, None, "log", "linear", None, title)
+    ticks = sorted({x for _, x in results})
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{x:,}" for x in ticks])
+    ax.minorticks_off()
+    ax.legend()
+    return ax
+
+
 class TrainingPlot:
     """训练曲线：在 Jupyter 中随训练实时更新同一张图，结束后只留下最终的一张。
 

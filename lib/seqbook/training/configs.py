@@ -1,5 +1,6 @@
-"""书中训练的翻译模型的设置：每种模型一个小数据类，``build(src_vocab, tgt_vocab)``
-构造模型；:func:`train_or_load` 按设置训练一次并缓存，之后直接载入。"""
+"""书中训练的模型的设置：每种模型一个小数据类，``build_for(data)`` 构造模型，
+``train(model, data, device)`` 训练它；:func:`train_or_load` 按设置训练一次并缓存，
+之后直接载入。"""
 
 import dataclasses
 import hashlib
@@ -23,6 +24,15 @@ class TrainConfig:
     num_epochs: int = 5
     lr_decay: str = None
     seed: int = 0  # None：沿用调用者的随机数状态
+
+    def build_for(self, data):
+        """为数据 ``data``（:class:`seqbook.TranslationData`）构造模型。"""
+        return self.build(data.src_vocab, data.tgt_vocab)
+
+    def train(self, model, data, device):
+        """训练 ``model``，返回 :class:`TrainResult`。"""
+        return train_seq2seq(model, data, self.num_epochs, self.lr, device,
+                             self.batch_size, lr_decay=self.lr_decay, plot=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +87,11 @@ TRANSFORMER_CMN_CONFIG = TransformerConfig()
 def train_or_load(config, data, device=None):
     """按 ``config`` 构造模型并训练；同样的设置与数据训练过一次后直接从缓存载入。
 
+    ``config`` 是一个设置
+    （如 :class:`Seq2SeqConfig`、:class:`seqbook.BERTConfig`），
+    提供 ``build_for(data)`` 与 ``train(model, data, device)``；``data``
+    有``fingerprint``。
+
     ``config.seed`` 为 None 时不重设种子，沿用调用者此刻的随机数状态，它的指纹
     进入缓存的键。返回 ``(model, result, loaded)``：模型（``eval`` 模式）、
     :class:`TrainResult`（两条路径完全相同）与是否来自缓存。
@@ -86,13 +101,10 @@ def train_or_load(config, data, device=None):
         set_seed(config.seed)
     key = {**dataclasses.asdict(config), "data": data.fingerprint,
            "rng": _rng_fingerprint() if config.seed is None else None}
-    model = config.build(data.src_vocab, data.tgt_vocab).to(device)
+    model = config.build_for(data).to(device)
 
     def train():
-        result = train_seq2seq(model, data, config.num_epochs, config.lr, device,
-                               config.batch_size, lr_decay=config.lr_decay,
-                               plot=False)
-        return dataclasses.asdict(result)
+        return dataclasses.asdict(config.train(model, data, device))
 
     record, loaded = load_or_train(config.name, key, model, train, device)
     model.eval()

@@ -1,4 +1,5 @@
-"""学习率调度：线性预热，之后保持、按余弦曲线降到 0，或按步数的平方根倒数衰减。"""
+"""学习率调度：线性预热，之后保持、按余弦曲线或直线降到 0，或按步数的平方根倒数
+衰减。"""
 
 import functools
 import math
@@ -7,19 +8,22 @@ import torch
 
 from .._checks import check_nonnegative_int, check_positive_int
 
-DECAYS = (None, "cosine", "inverse_sqrt")
+DECAYS = (None, "cosine", "linear", "inverse_sqrt")
 
 
 def lr_factor(step, warmup_steps=0, decay=None, total_steps=None):
     """第 ``step`` 个优化步（从 0 开始）的学习率倍率 = 衰减 × 预热。
 
     预热：前 ``warmup_steps`` 步从接近 0 线性升到 1（0 为不预热）。衰减：``None``
-    保持 1；``"cosine"`` 在 ``total_steps`` 步内按余弦曲线降到 0；
+    保持 1；``"cosine"`` / ``"linear"`` 在 ``total_steps`` 步内按余弦曲线 / 直线
+    降到 0；
     ``"inverse_sqrt"`` 预热之后按 ``sqrt(warmup_steps / step)`` 衰减（Transformer
     论文 5.3 节）。
     """
     if decay == "cosine":
         factor = 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    elif decay == "linear":
+        factor = max(0.0, 1 - step / total_steps)
     elif decay == "inverse_sqrt":
         factor = min(1.0, math.sqrt(warmup_steps / (step + 1)))
     else:
@@ -32,7 +36,8 @@ def lr_scheduler(optimizer, warmup_steps=0, decay=None, total_steps=None):
     不预热也不衰减时返回 None。"""
     check_nonnegative_int(warmup_steps, "warmup_steps")
     if decay not in DECAYS:
-        raise ValueError(f"lr_decay 应为 None、'cosine' 或 'inverse_sqrt'，"
+        raise ValueError("lr_decay 应为 None、'cosine'、'linear' 或 "
+                         "'inverse_sqrt'，"
                          f"实际得到 {decay!r}")
     if decay == "inverse_sqrt":
         check_positive_int(warmup_steps, "warmup_steps")

@@ -24,7 +24,9 @@ from ..utils import Accumulator, Timer, get_device
 
 # 指标名 → summary() 中的中文名
 _LABELS = {"losses": "损失", "train_ppl": "训练困惑度", "val_ppl": "验证困惑度",
-           "val_acc": "验证集填空准确率"}
+           "val_acc": "验证集填空准确率", "steps": "步数",
+           "val_mlm_acc": "留出集掩蔽词元准确率", "val_mlm_nll": "留出集负对数似然",
+           "val_nsp_acc": "留出集下一句预测准确率"}
 
 
 @dataclasses.dataclass
@@ -57,7 +59,8 @@ class TrainResult:
         for name, values in self.history.items():
             if values and values[-1] is not None:
                 value = values[-1]
-                text = f"{value:.1%}" if name.endswith("acc") else f"{value:.3f}"
+                text = (f"{value:.1%}" if name.endswith("acc") else f"{value:,}"
+                        if isinstance(value, int) else f"{value:.3f}")
                 parts.append(f"{_LABELS.get(name, name)} {text}")
         parts += [f"{self.tokens_per_sec:,.0f} 词元/秒",
                   f"共 {self.seconds:.1f} 秒", f"设备 {self.device}"]
