@@ -90,6 +90,27 @@ from .models.transformer import (
 )
 from .training.schedule import lr_factor, warmup_lr_lambda
 
+# 第 4 章 预训练：BERT
+from .data.tokenizers import CharTokenizer
+from .data.bert_corpus import BERT_SPECIAL_TOKENS, bert_inputs
+from .models.bert import distance_bias, BERTEncoder, MaskLMHead, BERTModel
+from .training.bert import BERT_CONFIG, mlm_loss
+from .data.bert_corpus import (
+    load_bert_corpus, mlm_mask, packed_batch, nsp_batch, split_sentences,
+)
+from .training.bert import heldout_mlm_set, pretrain_bert, mlm_baselines, BERTConfig
+from .models.bert import BERTClassifier
+from .training.finetune import (
+    finetune, sample_labelled, init_encoder, finetune_classifier, steps_for,
+    classification_accuracy, compare_pretraining, mean_std, bag_of_chars_baseline,
+)
+from .display.plotting import plot_comparison
+from .data.bert_data import NER_TAGS, span_f1
+from .training.finetune import finetune_tagger, tagging_chunks, tagging_f1
+from .data.bert_data import bio_spans
+from .training.finetune import predict_tags
+from .data.bert_data import read_ocnli, NLI_LABELS
+
 # 附录：数据与工具
 from .data.download import download, sha1sum
 from .data.datasets import DATASETS
@@ -125,6 +146,15 @@ __all__ = [
     "relative_shift_matrix", "PositionWiseFFN", "TransformerEncoderBlock",
     "TransformerEncoder", "TransformerDecoderState", "TransformerDecoderBlock",
     "TransformerDecoder", "build_transformer", "keep_attention_weights",
-    "lr_factor", "warmup_lr_lambda", "download", "sha1sum", "DATASETS",
-    "TrainingPlot",
+    "lr_factor", "warmup_lr_lambda",
+    "CharTokenizer", "BERT_SPECIAL_TOKENS", "bert_inputs", "distance_bias",
+    "BERTEncoder", "MaskLMHead", "BERTModel", "BERT_CONFIG", "mlm_loss",
+    "load_bert_corpus", "mlm_mask", "packed_batch", "nsp_batch", "split_sentences",
+    "heldout_mlm_set", "pretrain_bert", "mlm_baselines", "BERTConfig",
+    "BERTClassifier", "finetune", "sample_labelled", "init_encoder",
+    "finetune_classifier", "steps_for", "classification_accuracy",
+    "compare_pretraining", "mean_std", "bag_of_chars_baseline", "plot_comparison",
+    "NER_TAGS", "span_f1", "finetune_tagger", "tagging_chunks", "tagging_f1",
+    "bio_spans", "predict_tags", "read_ocnli", "NLI_LABELS",
+    "download", "sha1sum", "DATASETS", "TrainingPlot",
 ]
