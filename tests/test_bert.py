@@ -255,3 +255,37 @@ def test_steps_and_mean_std():
     assert steps_for(10) == 60 and steps_for(10_000) == 300 and steps_for(320) == 100
     assert mean_std([1.0, 3.0]) == (2.0, math.sqrt(2))
     assert mean_std([2.0]) == (2.0, 0.0)
+
+
+def test_score_bias_is_the_same_on_both_attention_paths():
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 5, 8) for _ in range(3))
+    bias = distance_bias(4, 5)[None]
+    mask = seqbook.valid_key_mask(torch.tensor([5, 3]), 5, 5)
+    explicit, weights = seqbook.scaled_dot_product(q, k, v, mask, need_weights=True,
+                                                   bias=bias)
+    fused, _ = seqbook.scaled_dot_product(q, k, v, mask, bias=bias)
+    torch.testing.assert_close(explicit, fused, atol=1e-5, rtol=1e-5)
+    assert torch.all(weights[1, :, :, 3:] == 0)  # 填充的键权重恰好为 0
+    by_hand = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(8) + bias, dim=-1)
+    torch.testing.assert_close(weights[0], by_hand[0])
+
+
+def test_linear_decay():
+    from seqbook.training.schedule import lr_factor
+    assert [lr_factor(s, 2, "linear", 10) for s in (0, 1, 5, 10)] == [0.5, 0.9, 0.5, 0.0]
+
+
+def test_bert_config_trains_once_then_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQBOOK_CACHE", str(tmp_path))
+    corpus = seqbook.load_bert_corpus()
+    config = seqbook.BERTConfig(num_steps=4, num_evals=2, name="bert-test")
+    model, record, loaded = seqbook.train_or_load(config, corpus, "cpu")
+    assert not loaded and record.steps == [2, 4]
+    assert 0 <= record.final_val_mlm_acc <= 1 and "留出集掩蔽词元准确率" in record.summary()
+    model2, record2, loaded2 = seqbook.train_or_load(config, corpus, "cpu")
+    assert loaded2 and record2.history == record.history
+    for a, b in zip(model.state_dict().values(), model2.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="num_evals"):
+        seqbook.pretrain_bert(model, corpus, seqbook.BERTConfig(num_steps=2, num_evals=3))
