@@ -62,6 +62,12 @@ def toc_order(root):
     return {str((root / f).with_suffix(".md")): i for i, f in enumerate(files)}
 
 
+# 训练后面几节共用的大模型、且单独就要几分钟的笔记本：排在所有笔记本之前开始。
+# 两个进程并行时，另一个进程先执行前面的章节，轮到后面几节时模型已在缓存中，
+# 不会有进程空等这个模型训练完。
+START_FIRST = ("book/chapter_bert/bert_pretraining.md",)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """按书的阅读顺序执行笔记本（单元测试在前，顺序不变）。
 
@@ -72,10 +78,12 @@ def pytest_collection_modifyitems(session, config, items):
     if not toc_file.is_file():
         return
     order = toc_order(toc_file.parent)
+    first = {str(toc_file.parent / f) for f in START_FIRST}
 
     def key(item):
         if isinstance(item.parent, MystNotebookFile):
-            return (1, order.get(str(item.parent.path), len(order)))
+            path = str(item.parent.path)
+            return (1, -1 if path in first else order.get(path, len(order)))
         return (0, 0)
 
     items.sort(key=key)  # 稳定排序：同一笔记本的单元保持原来的先后
