@@ -103,3 +103,16 @@ def test_show_heatmaps_bad_input():
         seqbook.show_heatmaps(torch.rand(3, 4))
     with pytest.raises(ValueError, match="x_tokens"):
         seqbook.show_heatmaps(torch.rand(1, 1, 3, 4), x_tokens=["a", "b"])
+
+
+def test_heatmap_colour_range_can_be_diverging():
+    import matplotlib
+    matplotlib.use("Agg")
+    import numpy as np
+
+    import seqbook
+    m = np.linspace(-1, 1, 12).reshape(1, 1, 3, 4)
+    fig = seqbook.show_heatmaps(m, cmap="RdBu_r", vmin=-1, vmax=1)
+    assert fig.axes[0].images[0].get_clim() == (-1, 1)
+    fig = seqbook.show_heatmaps(np.abs(m))  # 注意力权重：默认从 0 开始
+    assert fig.axes[0].images[0].get_clim()[0] == 0

@@ -212,7 +212,8 @@ class TrainingPlot:
 
 
 def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens=None,
-                  y_tokens=None, figsize=(2.8, 2.8), cmap="Reds", colorbar=True):
+                  y_tokens=None, figsize=(2.8, 2.8), cmap="Reds", colorbar=True,
+                  vmin=0, vmax=None):
     """画注意力权重热图。
 
     参数：
@@ -223,6 +224,8 @@ def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens
         num_queries），
             标在坐标轴上；不给时显示位置编号。
         titles: 每列的标题（长度为 num_cols）。
+        vmin / vmax: 颜色刻度的范围；注意力权重默认从 0 开始。有正有负的矩阵
+            （如位置编码）用发散的配色，例如 ``cmap="RdBu_r", vmin=-1, vmax=1``。
     返回 matplotlib 的 ``Figure``。
     """
     import matplotlib.pyplot as plt
@@ -248,7 +251,7 @@ def show_heatmaps(matrices, xlabel="键", ylabel="查询", titles=None, x_tokens
     for i in range(num_rows):
         for j in range(num_cols):
             ax = axes[i, j]
-            pcm = ax.imshow(m[i, j], cmap=cmap, vmin=0, aspect="auto")
+            pcm = ax.imshow(m[i, j], cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
             if x_tokens is not None:
                 ax.set_xticks(range(nk), x_tokens, rotation=90)
             if y_tokens is not None:
