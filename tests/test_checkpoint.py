@@ -164,3 +164,21 @@ def test_train_or_load_without_seed_keys_on_the_rng_state(tmp_path, monkeypatch)
     torch.manual_seed(6)
     _, _, loaded3 = seqbook.train_or_load(config, data, "cpu")
     assert not loaded3
+
+
+def test_library_fingerprint_covers_every_subpackage():
+    """库的任何源文件（models/、data/ 等子包，而不只是 training/）一改，检查点与
+    执行缓存的键就变。"""
+    import hashlib
+    import pathlib
+
+    import seqbook
+    from seqbook.training.checkpoint import library_fingerprint
+    root = pathlib.Path(seqbook.__file__).parent
+    files = sorted(root.rglob("*.py"))
+    assert root / "models" / "bert.py" in files and root / "data" / "text.py" in files
+    h = hashlib.sha1()
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode("utf-8"))
+        h.update(path.read_bytes())
+    assert library_fingerprint() == h.hexdigest()

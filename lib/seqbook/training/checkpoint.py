@@ -58,7 +58,7 @@ def library_fingerprint():
     """seqbook 全部源文件（含子目录）的 SHA-1：库的代码（模型、训练循环）一改，
     旧检查点就不再命中。"""
     h = hashlib.sha1()
-    root = pathlib.Path(__file__).parent
+    root = pathlib.Path(__file__).parents[1]  # lib/seqbook，不只是 training/
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode("utf-8"))
         h.update(path.read_bytes())
