@@ -371,11 +371,20 @@ def executed_notebook(nb, outputs):
     code = [(i, c) for i, c in enumerate(executed.cells) if c.cell_type == "code"]
     for count, (index, cell) in enumerate(code, start=1):
         cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs.get(index) or []]
+        if _ends_with_semicolon(cell.source):
+            # 分号结尾的单元不显示返回值（IPython 的约定）。nbval 执行时 store_history=False，
+            # IPython 看不到单元的源代码，照样显示了它（例如画图函数返回的 <Axes ...>）
+            cell.outputs = [o for o in cell.outputs if o.output_type != "execute_result"]
         cell.execution_count = count
         for out in cell.outputs:
             if out.output_type == "execute_result":
                 out.execution_count = count
     return executed
+
+
+def _ends_with_semicolon(source):
+    """单元的代码（去掉注释与空白后）是否以分号结尾。"""
+    return _code_without_comments(source).rstrip().endswith(";")
 
 
 def store_for_book(path, nb, outputs, seconds):

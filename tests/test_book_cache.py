@@ -102,3 +102,16 @@ def test_make_book_fills_the_cache_in_parallel_before_building():
     book = makefile.split("\nbook:", 1)[1].split("\n\n", 1)[0]
     assert "--fill-book-cache" in book and "-n $(JOBS)" in book
     assert book.index("pytest") < book.index("jupyter-book build")
+
+
+def test_semicolon_hides_the_return_value_in_the_book():
+    """IPython 的约定：以分号结尾的单元不显示返回值（nbval 执行时也照此存进书里）。"""
+    text = HEADER + "\n```{code-cell} ipython3\nx = 2\nx;  # 不显示\n```\n\n```{code-cell} ipython3\nx\n```\n"
+    nb = jupytext.reads(text, fmt="md:myst")
+    result = nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
+    stream = nbformat.v4.new_output("stream", name="stdout", text="hi\n")
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    executed = root_conftest.executed_notebook(nb, {code[0]: [stream, result], code[1]: [result]})
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    assert [o.output_type for o in cells[0].outputs] == ["stream"]
+    assert [o.output_type for o in cells[1].outputs] == ["execute_result"]
