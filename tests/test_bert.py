@@ -162,6 +162,10 @@ def test_bad_inputs_have_clear_errors():
         bert_inputs(tok, ["今天", ""])
     with pytest.raises(TypeError, match="列表"):
         bert_inputs(tok, "今天")
+    with pytest.raises(ValueError, match="max_len 至少为 3"):
+        bert_inputs(tok, ["今天"], max_len=2)
+    with pytest.raises(ValueError, match="max_len 至少为 5"):
+        bert_inputs(tok, ["今天"], ["带伞"], max_len=4)
     with pytest.raises(ValueError, match="索引"):
         enc(torch.full((1, 3), len(tok)))
     bigger = BERTEncoder(len(tok) + 3, num_hiddens=8, ffn_num_hiddens=16, num_heads=2,

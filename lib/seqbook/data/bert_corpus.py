@@ -158,10 +158,13 @@ def bert_inputs(tokenizer, first, second=None, max_len=128):
     if second is not None:
         second = _check_texts(second, "second")
         if len(second) != len(first):
-            raise ValueError(f"first 与 second 的文本数应相同，实际为 {len(first)} "
-                             "与 "
-                             f"{len(second)}")
+            raise ValueError(f"first 与 second 的文本数应相同，实际为 "
+                             f"{len(first)} 与 {len(second)}")
     check_positive_int(max_len, "max_len")
+    least = 3 if second is None else 5  # 特殊词元之外，每句至少留一个字
+    if max_len < least:
+        raise ValueError(f"max_len 至少为 {least}（<cls>、<sep> 之外每句至少"
+                         f"一个字），实际得到 {max_len}")
     cls, sep = tokenizer.special_id("<cls>"), tokenizer.special_id("<sep>")
     rows, segs = [], []
     for i, a in enumerate(first):
