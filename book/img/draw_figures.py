@@ -11,6 +11,7 @@ SVG 与重新生成的完全相同。所有图共用下面“统一的样式”�
 文字转成路径（``svg.fonttype = 'path'``），阅读时不需要字体，任意缩放都清晰；SVG 中不写日期，
 元素的 id 由固定的 ``svg.hashsalt`` 生成，所以同样的输入总是得到逐字节相同的文件。
 """
+import math
 import pathlib
 import sys
 
@@ -771,6 +772,24 @@ def cnn_rnn_self_attention():
     return c
 
 
+def _prenorm_sublayer(c, x, y, bw, bh, name, kind, res_side):
+    """从 (x, y) 起向上画一个前规范化的子层：层规范化 → 子层 → 与输入相加；残差通路走
+    res_side（"left" 或 "right"）一侧。返回（⊕ 上方的 y，子层框中心的 y）。"""
+    side = -1 if res_side == "left" else 1
+    c.dot(x, y)
+    c.wire((x, y), (x, y + 0.35))
+    c.box(x, y + 0.35 + bh / 2, bw, bh, "层规范化", "norm", fs=FS_SMALL)
+    c.wire((x, y + 0.35 + bh), (x, y + 0.35 + bh + 0.4))
+    ysub = y + 0.35 + bh + 0.4 + bh / 2 + 0.05
+    c.box(x, ysub, bw, bh + 0.1, name, kind, fs=FS_SMALL)
+    yplus = ysub + (bh + 0.1) / 2 + 0.45
+    c.wire((x, ysub + (bh + 0.1) / 2), (x, yplus - 0.22))
+    c.op(x, yplus, "+", r=0.22)
+    xr = x + side * (bw / 2 + 0.35)
+    c.wire((x, y), (xr, y), (xr, yplus), (x + side * 0.22, yplus))
+    return yplus + 0.22, ysub
+
+
 def transformer():
     """本书训练的 Transformer：前规范化（pre-norm），编码器与解码器各 L 块。"""
     c = Canvas(15.2, 16.6)
@@ -778,21 +797,8 @@ def transformer():
     xE, xD = 4.2, 10.4
     step = 0.95
 
-    def sub(x, y, name, kind, res_side, extra=None):
-        """一个前规范化的子层：LayerNorm → 子层 → 与输入相加。返回 ⊕ 上方的 y。"""
-        side = -1 if res_side == "left" else 1
-        c.dot(x, y)
-        c.wire((x, y), (x, y + 0.35))
-        c.box(x, y + 0.35 + bh / 2, bw, bh, "层规范化", "norm", fs=FS_SMALL)
-        c.wire((x, y + 0.35 + bh), (x, y + 0.35 + bh + 0.4))
-        ysub = y + 0.35 + bh + 0.4 + bh / 2 + 0.05
-        c.box(x, ysub, bw, bh + 0.1, name, kind, fs=FS_SMALL)
-        yplus = ysub + (bh + 0.1) / 2 + 0.45
-        c.wire((x, ysub + (bh + 0.1) / 2), (x, yplus - 0.22))
-        c.op(x, yplus, "+", r=0.22)
-        xr = x + side * (bw / 2 + 0.35)
-        c.wire((x, y), (xr, y), (xr, yplus), (x + side * 0.22, yplus))
-        return yplus + 0.22, ysub
+    def sub(x, y, name, kind, res_side):
+        return _prenorm_sublayer(c, x, y, bw, bh, name, kind, res_side)
 
     # 编码器
     y = 0.5
@@ -1045,6 +1051,155 @@ def bert_finetune():
     return c
 
 
+# ---------------------------------------------------------------- 第 5 章：GPT
+def gpt_stack():
+    """本书训练的 GPT：仅解码器，前规范化的 L 个块，输出层与词嵌入共享权重。"""
+    toks_in = ["<bos>", "白", "日", "依", "山"]
+    toks_out = ["白", "日", "依", "山", "尽"]
+    bw, bh = 3.6, 0.62
+    pitch, tw, th = 1.2, 1.05, 0.55
+    xc = 5.0
+    xs = [xc + (i - 2) * pitch for i in range(len(toks_in))]
+    ww = xs[-1] - xs[0] + tw          # 词嵌入、输出层跨过所有位置
+    c = Canvas(10.6, 13.5)
+    grey = dict(fs=FS_SMALL, color="#666666")
+    # 输入词元 → 词嵌入 → 加上位置嵌入
+    yT, yEmb = 0.6, 1.75
+    c.text(xs[0] - tw / 2 - 0.2, yT, "输入", ha="right", **grey)
+    for x, tok in zip(xs, toks_in):
+        c.box(x, yT, tw, th, tok, "input", fs=FS_SMALL)
+        c.wire((x, yT + th / 2), (x, yEmb - bh / 2))
+    c.box(xc, yEmb, ww, bh, "词嵌入", "layer", fs=FS_SMALL)
+    yplus = yEmb + 1.15
+    c.wire((xc, yEmb + bh / 2), (xc, yplus - 0.22))
+    c.op(xc, yplus, "+")
+    xpos = xc - 0.22 - 0.55 - 1.2
+    c.box(xpos, yplus, 2.4, 0.8, "位置嵌入\n（可学习）", "layer", fs=FS_SMALL)
+    c.wire((xpos + 1.2, yplus), (xc - 0.22, yplus))
+    # L 个前规范化的块
+    yblk0 = yplus + 0.22 + 0.45
+    c.wire((xc, yplus + 0.22), (xc, yblk0 + 0.1), arrow=False)
+    y1, _ = _prenorm_sublayer(c, xc, yblk0 + 0.1, bw, bh, "掩蔽多头自注意力（因果）", "attn",
+                              "left")
+    y2, _ = _prenorm_sublayer(c, xc, y1 + 0.2, bw, bh, "前馈网络（GELU）", "layer", "left")
+    for y in (y1, y2):
+        c.text(xc + 0.35, y - 0.22, "残差相加", fs=FS_TINY, color="#666666", ha="left")
+    c.group(xc - bw / 2 - 0.75, yblk0 - 0.05, xc + bw / 2 + 0.45, y2 + 0.15)
+    c.text(xc - bw / 2 - 1.4, (yblk0 + y2) / 2, "解码器块\n" r"$\times L$", **grey)
+    # 最后的层规范化 → 输出层 → 每个位置下一个词元
+    c.wire((xc, y2), (xc, y2 + 0.5))
+    c.box(xc, y2 + 0.5 + bh / 2, bw, bh, "最后的层规范化", "norm", fs=FS_SMALL)
+    yN = y2 + 0.5 + bh
+    yO = yN + 0.45 + bh / 2
+    c.wire((xc, yN), (xc, yO - bh / 2))
+    c.box(xc, yO, ww, bh, "输出层（与词嵌入共享权重）", "layer", fs=FS_SMALL)
+    yP = yO + bh / 2 + 0.75
+    c.text(xs[0] - tw / 2 - 0.2, yP, "预测", ha="right", **grey)
+    for x, tok in zip(xs, toks_out):
+        c.wire((x, yO + bh / 2), (x, yP - th / 2))
+        c.box(x, yP, tw, th, tok, "output", fs=FS_SMALL)
+    c.text(xc, yP + 0.65, "每个位置预测下一个词元：目标是输入错开一位", fs=FS_SMALL)
+    # 权重绑定：输出层与词嵌入是同一个矩阵
+    tie = PALETTE["layer"][1]
+    xr = xc + ww / 2 + 0.45
+    c.wire((xc + ww / 2, yO), (xr, yO), (xr, yEmb), (xc + ww / 2, yEmb), color=tie,
+           ls=(0, (3, 2)), arrow=False)
+    c.text(xr + 0.15, (yEmb + yO) / 2, "权重\n绑定", fs=FS_SMALL, color=tie, ha="left")
+    return c
+
+
+def causal_mask():
+    """因果掩码：每个查询只看自己和前面的键；右边是 BERT 的双向自注意力作对比。"""
+    toks = ["<bos>", "白", "日", "依", "山"]
+    n = len(toks)
+    c = Canvas(13.4, 8.5)
+    grey = "#666666"
+
+    def grid(x0, ytop, s, visible, fs):
+        """左上角在 (x0, ytop)、格宽 s 的 n × n 网格；第 i 行是查询，第 j 列是键。"""
+        for i in range(n):
+            y = ytop - (i + 0.5) * s
+            c.text(x0 - 0.15, y, toks[i], fs=fs, ha="right")
+            for j in range(n):
+                x = x0 + (j + 0.5) * s
+                if i == 0:
+                    c.text(x, ytop + 0.3, toks[j], fs=fs)
+                cell(x, y, s - 0.08, visible(i, j))
+
+    def cell(x, y, w, seen):
+        c.box(x, y, w, w, "", "attn" if seen else "muted")
+        if not seen:  # 遮住的格子画一个叉
+            d = w * 0.22
+            for sgn in (1, -1):
+                c.wire((x - d, y - sgn * d), (x + d, y + sgn * d), color=MUTED, arrow=False,
+                       halo=False, z=3)
+
+    # GPT：因果
+    s, x0, ytop = 0.85, 2.4, 6.45
+    grid(x0, ytop, s, lambda i, j: j <= i, FS_SMALL)
+    xm = x0 + n * s / 2
+    c.text(xm, ytop + 0.85, "键（被看的位置）", fs=FS_SMALL, color=grey)
+    c.text(x0 - 1.15, ytop - n * s / 2, "查询（当前位置）", fs=FS_SMALL, color=grey, rotation=90)
+    c.text(xm, ytop + 1.45, "GPT：因果（只看自己和前面）")
+    # BERT：双向
+    xb = 8.6
+    grid(xb, ytop, s, lambda i, j: True, FS_SMALL)
+    c.text(xb + n * s / 2, ytop + 1.45, "BERT：双向（全部可见）")
+    c.text(xb + n * s / 2, ytop - n * s - 0.45, "每个查询都看全部的键", fs=FS_SMALL, color=grey)
+    # 图例
+    yl = 0.55
+    cell(0.95, yl + 0.55, 0.4, True)
+    c.text(1.3, yl + 0.55, "可见：参与 softmax", fs=FS_SMALL, ha="left")
+    cell(0.95, yl, 0.4, False)
+    c.text(1.3, yl, r"遮住：softmax 之前把分数置为 $-\infty$，注意力权重恰好为 0", fs=FS_SMALL,
+           ha="left")
+    return c
+
+
+def rope():
+    """旋转位置编码：一对特征看作平面上的向量，按位置旋转；点积只取决于相对位置。"""
+    c = Canvas(14.0, 5.8)
+    R = 2.3                     # 向量长度
+    grey = "#666666"
+
+    def panel(ox, oy, ang0, turn, col, name, rotated, title):
+        """原点 (ox, oy) 的一个坐标平面：原向量（虚线）转过 turn 度到新向量。"""
+        c.wire((ox - 0.4, oy), (ox + 3.0, oy), color=MUTED, halo=False)
+        c.wire((ox, oy - 0.4), (ox, oy + 3.0), color=MUTED, halo=False)
+        for a, lab, new in [(ang0, name, False), (ang0 + turn, rotated, True)]:
+            t = math.radians(a)
+            tip = (ox + R * math.cos(t), oy + R * math.sin(t))
+            c.wire((ox, oy), tip, color=col if new else MUTED, ls="-" if new else (0, (3, 2)),
+                   lw=1.8 if new else LW, z=2)
+            c.text(ox + (R + 0.45) * math.cos(t), oy + (R + 0.3) * math.sin(t), lab, fs=FS_SMALL,
+                   color=col if new else grey)
+        r = 1.35
+        t0, t1 = math.radians(ang0), math.radians(ang0 + turn)
+        c.curve((ox + r * math.cos(t0), oy + r * math.sin(t0)),
+                (ox + r * math.cos(t1), oy + r * math.sin(t1)),
+                rad=math.tan((t1 - t0) / 2) / 2, color=col)
+        tm = (t0 + t1) / 2
+        c.text(ox + (r + 0.4) * math.cos(tm), oy + (r + 0.4) * math.sin(tm), title[1],
+               fs=FS_SMALL, color=col)
+        c.text(ox + 1.3, oy - 0.8, title[0], fs=FS_SMALL)
+
+    q_col, k_col = PALETTE["attn"][1], PALETTE["input"][1]
+    panel(1.2, 1.5, 15, 55, q_col, r"$\mathbf{q}$", r"$\mathbf{R}_{m\theta}\mathbf{q}$",
+          (r"位置 $m$ 的查询 $\mathbf{q}$ 旋转 $m\theta$", r"$m\theta$"))
+    panel(6.0, 1.5, 30, 30, k_col, r"$\mathbf{k}$", r"$\mathbf{R}_{n\theta}\mathbf{k}$",
+          (r"位置 $n$ 的键 $\mathbf{k}$ 旋转 $n\theta$", r"$n\theta$"))
+    c.text(7.0, 5.25, "每个头的特征两两配对，每一对看作平面上的一个向量，按所在位置旋转", fs=FS_SMALL,
+           color=grey)
+    # 结论
+    xb = 11.75
+    c.box(xb, 2.65, 4.1, 3.0, "", "group")
+    c.text(xb, 3.75, r"旋转后 $\mathbf{q}\cdot\mathbf{k}$ 只取决于 $m-n$", fs=FS_SMALL)
+    c.text(xb, 3.05, r"$(\mathbf{R}_{m\theta}\mathbf{q})^\top\mathbf{R}_{n\theta}\mathbf{k}$",
+           fs=FS_SMALL)
+    c.text(xb, 2.45, r"$= \mathbf{q}^\top\mathbf{R}_{(n-m)\theta}\,\mathbf{k}$", fs=FS_SMALL)
+    c.text(xb, 1.65, "两个位置同时后移，\n点积不变", fs=FS_SMALL, color=grey)
+    return c
+
 
 FIGURES = {
     "rnn": rnn, "bptt": bptt, "gru": gru, "lstm": lstm, "deep_rnn": deep_rnn, "bi_rnn": bi_rnn,
@@ -1054,6 +1209,7 @@ FIGURES = {
     "transformer": transformer, "kv_cache": kv_cache,
     "bert_input": bert_input, "bert_pretraining": bert_pretraining,
     "bert_finetune": bert_finetune,
+    "gpt_stack": gpt_stack, "causal_mask": causal_mask, "rope": rope,
 }
 
 
