@@ -177,3 +177,35 @@ def poems_fingerprint(poems):
     for p in poems:
         h.update(repr((p.title, p.author, tuple(p.lines))).encode("utf-8"))
     return h.hexdigest()
+
+
+def distinct_n(texts, n=2):
+    """distinct-n：全部文本中不同的 n 字组数 / n 字组总数（只在每句的汉字内取，
+    不跨标点）。越接近 1，用词越不重复；没有任何 n 字组时返回 0。"""
+    check_sized(texts, "texts")
+    grams = []
+    for t in texts:
+        for line in verse_lines(t):
+            body = line.rstrip(PAUSE + STOPS + "；：、")
+            grams += [body[i:i + n] for i in range(len(body) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def copied_lines(texts, train_lines, skip=0):
+    """生成的诗句中一字不差地出现在训练集里的比例。``train_lines`` 是训练诗全部
+    诗句（去掉句末标点）的集合；每首跳过前 ``skip`` 句（提示给出的句子）。
+    返回 ``(比例, 句数)``。"""
+    total = copied = 0
+    for t in texts:
+        for line in verse_lines(t)[skip:]:
+            body = line.rstrip(PAUSE + STOPS + "；：、")
+            if body:
+                total += 1
+                copied += body in train_lines
+    return (copied / total if total else 0.0), total
+
+
+def line_set(poems):
+    """训练诗全部诗句（去掉句末标点）的集合，供 :func:`copied_lines` 使用。"""
+    return {line.rstrip(PAUSE + STOPS + "；：、")
+            for p in poems for line in verse_lines(p.text)}

@@ -157,6 +157,34 @@ def plot_comparison(results, xlabel="标注样本数", ylabel="测试集上的�
     return ax
 
 
+def plot_bars(labels, values, legend=None, xlabel=None, ylabel=None, title=None,
+              figsize=(6, 3), ax=None):
+    """分组的柱状图：``labels`` 是横轴上的类别（例如候选的字），``values`` 是一组或
+    几组与之等长的数值（每组一种颜色，``legend`` 给出组名）。返回 ``Axes``。"""
+    import numpy as np
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=figsize)
+    groups = [values] if not hasattr(values[0], "__len__") else list(values)
+    if legend is not None and len(legend) != len(groups):
+        raise ValueError(f"legend 有 {len(legend)} 项，但有 {len(groups)} 组数值")
+    width = 0.8 / len(groups)
+    x = np.arange(len(labels))
+    for i, v in enumerate(groups):
+        if len(v) != len(labels):
+            raise ValueError(f"第 {i} 组有 {len(v)} 个数值，但有 {len(labels)} 个类别")
+        ax.bar(x + (i - (len(groups) - 1) / 2) * width, v, width,
+               label=None if legend is None else legend[i])
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels)
+    _set_axes(ax, xlabel, ylabel, None, None, "linear", "linear", None, title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.grid(False, axis="x")
+    if legend is not None:
+        ax.legend()
+    return ax
+
+
 class TrainingPlot:
     """训练曲线：在 Jupyter 中随训练实时更新同一张图，结束后只留下最终的一张。
 

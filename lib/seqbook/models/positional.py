@@ -105,3 +105,36 @@ class PositionalEncoding(nn.Module):
 
     def extra_repr(self):
         return f"num_hiddens={self.num_hiddens}, max_len={self.max_len}"
+
+
+def rotary_tables(num_steps, head_dim, base=10000.0, offset=0, device=None):
+    """旋转位置编码（RoPE）的 cos 与 sin 表，各 ``(num_steps, head_dim)``。
+
+    把每个头的特征两两配对（第 j 维与第 j + hd/2 维），第 j 对的频率为
+    ``base^(-2j/hd)``；位置 i 处这一对旋转角度 ``i · base^(-2j/hd)``。
+    表可以按需算到任意长度（没有 ``max_len``）。``offset`` 是第一个位置的编号
+    （键值缓存中已有的位置数）。
+    """
+    check_positive_int(head_dim, "head_dim")
+    if head_dim % 2:
+        raise ValueError(f"旋转位置编码要把特征两两配对，head_dim 应为偶数，"
+                         f"实际得到 {head_dim}")
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64,
+                                      device=device) / head_dim)  # (hd/2,)
+    pos = torch.arange(offset, offset + num_steps, dtype=torch.float64,
+                       device=device)  # (n,)
+    angles = torch.outer(pos, inv_freq)  # (n, hd/2)
+    angles = torch.cat([angles, angles], dim=-1)  # (n, hd)：两半用同样的角度
+    return angles.cos().float(), angles.sin().float()
+
+
+def apply_rotary(X, cos, sin):
+    """把 ``X`` ``(..., n, hd)`` 的每一对特征 ``(x1, x2)`` 按位置旋转：
+    ``(x1 cos θ - x2 sin θ, x2 cos θ + x1 sin θ)``；cos、sin 来自
+    :func:`rotary_tables`，形状 ``(n, hd)``。
+
+    旋转后 ``q_i · k_j`` 只依赖于 ``q``、``k`` 与相对位置 ``i - j``。
+    """
+    x1, x2 = X.chunk(2, dim=-1)  # 前一半与后一半配对，各 (..., n, hd/2)
+    rotated = torch.cat([-x2, x1], dim=-1)  # (..., n, hd)
+    return X * cos.to(X.dtype) + rotated * sin.to(X.dtype)
