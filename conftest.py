@@ -65,7 +65,7 @@ def toc_order(root):
 # 训练后面几节共用的大模型、且单独就要几分钟的笔记本：排在所有笔记本之前开始。
 # 两个进程并行时，另一个进程先执行前面的章节，轮到后面几节时模型已在缓存中，
 # 不会有进程空等这个模型训练完。
-START_FIRST = ("book/chapter_bert/bert_pretraining.md",)
+START_FIRST = ("book/chapter_bert/bert_pretraining.md", "book/chapter_gpt/gpt_training.md")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -111,6 +111,23 @@ from .data.bert_data import bio_spans
 from .training.finetune import predict_tags
 from .data.bert_data import read_ocnli, NLI_LABELS
 
+# 第 5 章 GPT
+from .models.gpt import GPT, GPTBlock, CausalSelfAttention, gpt_num_params
+from .models.positional import rotary_tables, apply_rotary
+from .data.bpe import BPETokenizer
+from .data.poetry import (
+    load_poems, verse_lines, poem_shape, is_five_char_quatrain, distinct_n,
+    copied_lines, line_set,
+)
+from .data.gpt_data import load_poem_corpus
+from .training.gpt import (
+    GPTConfig, GPT_CONFIG, pretrain_gpt, bits_per_char, ngram_bits_per_char,
+    poem_nll,
+)
+from .inference.sampling import top_p_filter
+from .inference.generate import generate, encode_prompt, write_poems
+from .display.plotting import plot_bars
+
 # 附录：数据与工具
 from .data.download import download, sha1sum
 from .data.datasets import DATASETS
@@ -156,5 +173,11 @@ __all__ = [
     "compare_pretraining", "mean_std", "bag_of_chars_baseline", "plot_comparison",
     "NER_TAGS", "span_f1", "finetune_tagger", "tagging_chunks", "tagging_f1",
     "bio_spans", "predict_tags", "read_ocnli", "NLI_LABELS",
+    "GPT", "GPTBlock", "CausalSelfAttention", "gpt_num_params", "rotary_tables",
+    "apply_rotary", "BPETokenizer", "load_poems", "verse_lines", "poem_shape",
+    "is_five_char_quatrain", "distinct_n", "copied_lines", "line_set",
+    "load_poem_corpus", "GPTConfig", "GPT_CONFIG", "pretrain_gpt", "bits_per_char",
+    "ngram_bits_per_char", "poem_nll", "top_p_filter", "generate", "encode_prompt",
+    "write_poems", "plot_bars",
     "download", "sha1sum", "DATASETS", "TrainingPlot",
 ]

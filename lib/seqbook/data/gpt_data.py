@@ -1,8 +1,8 @@
 """第 5 章 GPT 的数据：按首划分好的诗、分词器、训练用的词元流与留出的评估诗。
 
 顺序固定：先按首划分（:func:`seqbook.load_poems`），再只用训练诗建立分词器和词元流；
-测试诗的任何内容都不进入训练。每首诗编码为 ``<bos> 正文 <eos>``，训练诗首尾相接成一条
-词元流，训练时从中随机截取窗口（与 nanoGPT 相同）。
+测试诗的任何内容都不进入训练。每首诗编码为 ``<bos> 正文 <eos>``，
+训练诗首尾相接成一条词元流，训练时从中随机截取窗口（与 nanoGPT 相同）。
 """
 
 import dataclasses
@@ -59,7 +59,8 @@ def build_tokenizer(kind, texts, min_frequency=5, num_merges=2000):
 
 def load_poem_corpus(corpus="tang", tokenizer="char", min_frequency=5,
                      num_merges=2000, poems=None, base_tokenizer=None):
-    """读入诗词语料（先按首划分），建立分词器与训练词元流，返回 :class:`PoemCorpus`。
+    """读入诗词语料（先按首划分），建立分词器与训练词元流，
+    返回 :class:`PoemCorpus`。
 
     参数：
         corpus: ``"tang"``（全唐诗）或 ``"song"``（宋词）。

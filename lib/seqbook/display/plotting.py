@@ -172,7 +172,8 @@ def plot_bars(labels, values, legend=None, xlabel=None, ylabel=None, title=None,
     x = np.arange(len(labels))
     for i, v in enumerate(groups):
         if len(v) != len(labels):
-            raise ValueError(f"第 {i} 组有 {len(v)} 个数值，但有 {len(labels)} 个类别")
+            raise ValueError(f"第 {i} 组有 {len(v)} 个数值，"
+                             f"但有 {len(labels)} 个类别")
         ax.bar(x + (i - (len(groups) - 1) / 2) * width, v, width,
                label=None if legend is None else legend[i])
     ax.set_xticks(x)

@@ -34,7 +34,8 @@ def _check_prompt(prompt, model):
     limit = _context(model)
     if limit is not None and len(rows[0]) > limit:
         raise ValueError(f"prompt 有 {len(rows[0])} 个词元，超过了模型的上下文窗口 "
-                         f"max_len={limit}：请截短提示（例如只保留最后 {limit} 个）")
+                         f"max_len={limit}：请截短提示"
+                         f"（例如只保留最后 {limit} 个）")
     return [list(row) for row in rows]
 
 
@@ -177,7 +178,8 @@ def write_poems(model, tokenizer, prompt="", num_lines=4, acrostic=None,
 def _generate_lines(model, ids, num_lines, max_tokens, num_samples, force,
                     tokenizer, sampling):
     """生成后按句截断：每个样本只留到第 ``num_lines`` 句的结尾。"""
-    banned = [tokenizer.eos_id, tokenizer.bos_id, tokenizer.pad_id]  # 写满之前不许结束
+    # 写满之前不许结束
+    banned = [tokenizer.eos_id, tokenizer.bos_id, tokenizer.pad_id]
     X = generate(model, ids, max_tokens, num_samples=num_samples, force=force,
                  banned=banned, **sampling)
     ends = set(_end_ids(tokenizer))

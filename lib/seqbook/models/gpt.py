@@ -30,9 +30,10 @@ class CausalSelfAttention(MultiHeadAttention):
     """带键值缓存的因果多头自注意力（投影与分头沿用 :class:`MultiHeadAttention`）。
 
     ``forward(X, past_kv=None, rotary=None)``：X ``(b, n, d)`` 是新来的 n 个位置；
-    ``past_kv`` 是之前缓存的 ``(K, V)``，各 ``(b, nh, t, hd)``；``rotary`` 是新位置的
-    ``(cos, sin)`` 表或 None。返回 ``(Y (b, n, d), (K, V))``，``(K, V)`` 是拼上新位置
-    后的缓存（新张量，不修改 ``past_kv``）。
+    ``past_kv`` 是之前缓存的 ``(K, V)``，各 ``(b, nh, t, hd)``；
+    ``rotary`` 是新位置的 ``(cos, sin)`` 表或 None。返回
+    ``(Y (b, n, d), (K, V))``，``(K, V)`` 是拼上新位置后的缓存
+    （新张量，不修改 ``past_kv``）。
     """
 
     def forward(self, X, past_kv=None, rotary=None):
@@ -87,8 +88,9 @@ class GPT(nn.Module):
     一个 ``(K, V)``）或 None。返回 ``(logits (b, n, V), cache)``。
     """
 
-    def __init__(self, vocab_size, num_hiddens=128, ffn_num_hiddens=512, num_heads=4,
-                 num_layers=4, max_len=256, dropout=0.0, position="learned"):
+    def __init__(self, vocab_size, num_hiddens=128, ffn_num_hiddens=512,
+                 num_heads=4, num_layers=4, max_len=256, dropout=0.0,
+                 position="learned"):
         super().__init__()
         for value, name in ((vocab_size, "vocab_size"), (num_layers, "num_layers"),
                             (max_len, "max_len"),
@@ -97,11 +99,12 @@ class GPT(nn.Module):
             check_positive_int(value, name)
         check_probability(dropout, "dropout", high_open=True)
         if position not in POSITIONS:
-            raise ValueError(f"position 应为 {POSITIONS} 之一，实际得到 {position!r}")
+            raise ValueError(f"position 应为 {POSITIONS} 之一，"
+                             f"实际得到 {position!r}")
         if position == "rotary" and (num_hiddens // num_heads) % 2:
             raise ValueError("旋转位置编码要把特征两两配对，每个头的维数 "
-                             f"num_hiddens // num_heads = {num_hiddens // num_heads}"
-                             " 应为偶数")
+                             "num_hiddens // num_heads = "
+                             f"{num_hiddens // num_heads} 应为偶数")
         self.vocab_size, self.max_len, self.position = vocab_size, max_len, position
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_embedding = (nn.Embedding(max_len, num_hiddens)

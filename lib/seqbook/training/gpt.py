@@ -20,15 +20,16 @@ from .trainer import fit, prepare
 
 @dataclasses.dataclass(frozen=True)
 class GPTConfig:
-    """字符级中文 GPT 的预训练设置（第 5 章）。"""
+    """字符级中文 GPT 的预训练设置（第 5 章）。默认值在两核 CPU 上单线程约
+    三到四分钟：同样的时间里，2 层的模型比 4 层的多走一半的步数，留出诗上更好。"""
     num_hiddens: int = 128
     ffn_num_hiddens: int = 512
     num_heads: int = 4
-    num_layers: int = 4
+    num_layers: int = 2
     position: str = "learned"
     max_len: int = 128
     dropout: float = 0.0
-    num_steps: int = 1200      # 优化步数
+    num_steps: int = 1800      # 优化步数
     batch_size: int = 16
     seq_len: int = 64          # 训练窗口的长度
     lr: float = 3e-3           # 峰值学习率
@@ -133,7 +134,8 @@ def pretrain_gpt(model, corpus, config, device=None):
     """按 ``config`` 训练 ``model``（:class:`seqbook.GPT`）。
 
     每步从训练词元流中随机截取 ``batch_size`` 个长 ``seq_len`` 的窗口，预测每个位置
-    的下一个词元。AdamW（只对矩阵做权重衰减），线性预热后按余弦降到 0，梯度裁剪到 1。
+    的下一个词元。AdamW（只对矩阵做权重衰减），线性预热后按余弦降到 0，
+    梯度裁剪到 1。
     训练分成 ``num_evals`` 段，每段之后在留出诗上评估。返回 :class:`TrainResult`：
     ``history`` 中有每段的训练损失 ``losses``、留出诗的每字比特数 ``val_bpc``
     与已训练的步数 ``steps``。

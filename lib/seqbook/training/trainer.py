@@ -27,7 +27,7 @@ _LABELS = {"losses": "损失", "train_ppl": "训练困惑度", "val_ppl": "验�
            "val_acc": "验证集填空准确率", "steps": "步数",
            "val_mlm_acc": "留出集掩蔽词元准确率", "val_mlm_nll": "留出集负对数似然",
            "val_nsp_acc": "留出集下一句预测准确率",
-           "val_bpc": "留出诗每字比特数"}
+           "val_bpc": "留出诗每字符比特数"}
 
 
 @dataclasses.dataclass
