@@ -44,9 +44,10 @@ class CausalSelfAttention(MultiHeadAttention):
         if past_kv is not None:
             K = torch.cat([past_kv[0], K], dim=2)  # (b, nh, t + n, hd)
             V = torch.cat([past_kv[1], V], dim=2)
-        # 第 i 个新位置看缓存中的全部位置与新位置中的 0..i
-        mask = valid_key_mask(None, Q.shape[2], K.shape[2], causal=True,
-                              device=X.device)  # (1, n, t + n)
+        # 第 i 个新位置看缓存中的全部位置与新位置中的 0..i；逐个词元生成时
+        # 只有一个新位置，它看全部位置，不需要掩码
+        mask = None if Q.shape[2] == 1 else valid_key_mask(
+            None, Q.shape[2], K.shape[2], causal=True, device=X.device)  # (1,n,t+n)
         dropout = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product(Q, K, V, mask, dropout,
                                           self.keep_weights)  # (b, nh, n, hd)
