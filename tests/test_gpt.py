@@ -612,3 +612,25 @@ def test_pretrain_gpt_bad_config():
     with pytest.raises(ValueError, match="不能多于"):
         pretrain_gpt(model, corpus, small_config(num_steps=5, num_evals=10),
                      device="cpu")
+
+
+def test_tokenizer_that_does_not_match_the_model_is_a_clear_error(tmp_path):
+    """分词器文件与模型不匹配（词表大小或指纹不同）：载入或写诗时给出中文错误。"""
+    from seqbook.data.tokenizers import CharTokenizer, load_tokenizer
+    from seqbook.inference.generate import write_poems
+    from seqbook.models.gpt import GPT
+
+    tok = CharTokenizer.train(["床前明月光，疑是地上霜。"], unknown="unk")
+    other = CharTokenizer.train(["白日依山尽，黄河入海流。欲穷千里目？"], unknown="unk")
+    model = GPT(len(tok), num_hiddens=16, ffn_num_hiddens=32, num_heads=2,
+                num_layers=1, max_len=32)
+    path = tmp_path / "tok.json"
+    other.save(path)
+    with pytest.raises(ValueError, match="分词器与模型不匹配"):
+        load_tokenizer(path, vocab_size=model.vocab_size)
+    with pytest.raises(ValueError, match="分词器与模型不匹配"):
+        load_tokenizer(path, fingerprint=tok.fingerprint)
+    with pytest.raises(ValueError, match="分词器与模型不匹配"):
+        write_poems(model, other, "床前")
+    tok.save(path)
+    assert load_tokenizer(path, tok.fingerprint, model.vocab_size) == tok

@@ -145,6 +145,7 @@ def write_poems(model, tokenizer, prompt="", num_lines=4, acrostic=None,
             ``greedy``、``generator``、``use_cache``。
         max_tokens: 最多生成的词元数，默认每句 10 个。
     """
+    tokenizer.check_matches(vocab_size=model.vocab_size)  # 分词器须是训练时那一个
     if acrostic is not None:
         if not isinstance(acrostic, str) or not acrostic:
             raise ValueError(f"acrostic 应为非空字符串（各句的首字），实际得到 "
