@@ -116,3 +116,21 @@ def test_heatmap_colour_range_can_be_diverging():
     assert fig.axes[0].images[0].get_clim() == (-1, 1)
     fig = seqbook.show_heatmaps(np.abs(m))  # 注意力权重：默认从 0 开始
     assert fig.axes[0].images[0].get_clim()[0] == 0
+
+
+def test_plot_bars_labels_groups_and_errors():
+    """分组柱状图：横轴是给定的类别（中文无缺字），每组一种颜色；长度不符时报错。"""
+    ax = seqbook.plot_bars(["白", "日", "依"], [[0.5, 0.3, 0.2], [0.4, 0.4, 0.2]],
+                           legend=["T = 0.5", "T = 1"], xlabel="下一个字")
+    fig = ax.figure
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["白", "日", "依"]
+    assert len(ax.patches) == 6
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T = 0.5", "T = 1"]
+    render_without_missing_glyphs(fig, "svg")
+    plt.close(fig)
+    with pytest.raises(ValueError, match="个类别"):
+        seqbook.plot_bars(["白", "日"], [[0.5, 0.3, 0.2]])
+    with pytest.raises(ValueError, match="legend"):
+        seqbook.plot_bars(["白"], [[0.5], [0.4]], legend=["一组"])
+    plt.close("all")

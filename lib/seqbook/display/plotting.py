@@ -176,9 +176,9 @@ def plot_bars(labels, values, legend=None, xlabel=None, ylabel=None, title=None,
                              f"但有 {len(labels)} 个类别")
         ax.bar(x + (i - (len(groups) - 1) / 2) * width, v, width,
                label=None if legend is None else legend[i])
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels)
     _set_axes(ax, xlabel, ylabel, None, None, "linear", "linear", None, title)
+    ax.set_xticks(x)  # 在 _set_axes 之后：设置坐标刻度类型会重置刻度
+    ax.set_xticklabels(labels)
     ax.grid(True, axis="y", alpha=0.3)
     ax.grid(False, axis="x")
     if legend is not None:
