@@ -62,29 +62,32 @@ def toc_order(root):
     return {str((root / f).with_suffix(".md")): i for i, f in enumerate(files)}
 
 
-# 训练后面几节共用的大模型、且单独就要几分钟的笔记本：排在所有笔记本之前开始。
-# 两个进程并行时，另一个进程先执行前面的章节，轮到后面几节时模型已在缓存中，
-# 不会有进程空等这个模型训练完。
-START_FIRST = ("book/chapter_bert/bert_pretraining.md", "book/chapter_gpt/gpt_training.md")
+# 单独就要几分钟、又不依赖别的笔记本训练的模型的笔记本：排在所有笔记本之前开始（按这里的先后）。
+# 前两个训练后面几节共用的大模型：两个进程并行时，另一个进程先执行前面的章节，轮到后面几节时
+# 模型已在缓存中，不会有进程空等它训练完。最长的几个先开始，结尾就不会只剩一个进程在忙。
+START_FIRST = ("book/chapter_bert/bert_pretraining.md", "book/chapter_gpt/gpt_training.md",
+               "book/chapter_gpt/gpt_rope.md", "book/chapter_gpt/gpt_tokenization.md")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """按书的阅读顺序执行笔记本（单元测试在前，顺序不变）。
+    """笔记本按 ``START_FIRST``、再按书的阅读顺序执行；单元测试（很快）排在最后填补空闲。
 
     后面的章节会复用前面章节训练并缓存的模型（见 ``seqbook.training.checkpoint.load_or_train``），
     按目录顺序执行时每个模型只训练一次；单独执行任何一个笔记本也照样能跑通。
+    pytest-xdist 默认按每个文件的测试数重新排序，pyproject.toml 用 ``--no-loadscope-reorder``
+    关掉它，这里的顺序才生效。
     """
     toc_file = pathlib.Path(str(config.rootpath)) / "_toc.yml"
     if not toc_file.is_file():
         return
     order = toc_order(toc_file.parent)
-    first = {str(toc_file.parent / f) for f in START_FIRST}
+    first = [str(toc_file.parent / f) for f in START_FIRST]
 
     def key(item):
         if isinstance(item.parent, MystNotebookFile):
             path = str(item.parent.path)
-            return (1, -1 if path in first else order.get(path, len(order)))
-        return (0, 0)
+            return (0, first.index(path)) if path in first else (1, order.get(path, len(order)))
+        return (2, 0)
 
     items.sort(key=key)  # 稳定排序：同一笔记本的单元保持原来的先后
 

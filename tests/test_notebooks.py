@@ -95,6 +95,32 @@ def test_every_book_page_is_in_the_toc_and_exists():
     assert on_disk - listed == set(), f"这些页面不在 _toc.yml 中：{sorted(on_disk - listed)}"
 
 
+def test_start_first_notebooks_exist_and_xdist_keeps_the_order():
+    """先开始的笔记本都在目录中；xdist 不再按测试数重排（否则 START_FIRST 与阅读顺序不生效）。"""
+    listed = set(toc_order(ROOT))
+    for page in _root_conftest.START_FIRST:
+        assert str(ROOT / page) in listed, f"START_FIRST 中的 {page} 不在 _toc.yml 中"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "--no-loadscope-reorder" in pyproject
+
+
+def test_collection_order_starts_first_then_reading_order_then_unit_tests():
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                          "tests/test_utils.py", "book/chapter_rnn", "book/chapter_gpt"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
+    files = []
+    for line in out.splitlines():
+        if "::" in line and line.split("::")[0] not in files:
+            files.append(line.split("::")[0])
+    first = [p for p in _root_conftest.START_FIRST if p.startswith(("book/chapter_rnn/",
+                                                                   "book/chapter_gpt/"))]
+    assert files[:len(first)] == first
+    assert files[-1] == "tests/test_utils.py"
+    reading = files[len(first):-1]
+    order = toc_order(ROOT)
+    assert reading == sorted(reading, key=lambda f: order[str(ROOT / f)])
+
+
 def test_notebooks_use_the_seqbook_kernel_and_hidden_checks():
     notebooks = [p for p in (ROOT / "book").rglob("*.md") if is_myst_notebook(p)]
     assert notebooks, "book/ 下没有笔记本"
