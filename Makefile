@@ -38,12 +38,13 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 
+# --no-compile：不预先编译全部软件包的 .pyc（安装快一半）；用到的模块在第一次导入时编译并缓存
 $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 ifeq ($(KEEP_TORCH),1)
 	grep -v '^torch==' requirements.txt > $(VENV)/requirements-keep-torch.txt
-	$(BIN)/python -m pip install -r $(VENV)/requirements-keep-torch.txt -e .
+	$(BIN)/python -m pip install --no-compile -r $(VENV)/requirements-keep-torch.txt -e .
 else
-	$(BIN)/python -m pip install -r requirements.txt -e .
+	$(BIN)/python -m pip install --no-compile -r requirements.txt -e .
 endif
 	$(BIN)/python -m seqbook.numerics install-kernel
 	touch $@

@@ -65,8 +65,11 @@ def toc_order(root):
 # 单独就要几分钟、又不依赖别的笔记本训练的模型的笔记本：排在所有笔记本之前开始（按这里的先后）。
 # 前两个训练后面几节共用的大模型：两个进程并行时，另一个进程先执行前面的章节，轮到后面几节时
 # 模型已在缓存中，不会有进程空等它训练完。最长的几个先开始，结尾就不会只剩一个进程在忙。
+# seq2seq.md 训练的 GRU 英译中模型，紧接着的 beam_search.md 也要用：按阅读顺序两者会同时开始，
+# 一个进程就得空等另一个训练完。
 START_FIRST = ("book/chapter_bert/bert_pretraining.md", "book/chapter_gpt/gpt_training.md",
-               "book/chapter_gpt/gpt_rope.md", "book/chapter_gpt/gpt_tokenization.md")
+               "book/chapter_gpt/gpt_rope.md", "book/chapter_gpt/gpt_tokenization.md",
+               "book/chapter_modern_rnn/seq2seq.md")
 
 
 def pytest_collection_modifyitems(session, config, items):

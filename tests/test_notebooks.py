@@ -106,14 +106,15 @@ def test_start_first_notebooks_exist_and_xdist_keeps_the_order():
 
 def test_collection_order_starts_first_then_reading_order_then_unit_tests():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                          "tests/test_utils.py", "book/chapter_rnn", "book/chapter_gpt"],
+                          "tests/test_utils.py", "book/chapter_rnn", "book/chapter_modern_rnn",
+                          "book/chapter_gpt"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
     files = []
     for line in out.splitlines():
         if "::" in line and line.split("::")[0] not in files:
             files.append(line.split("::")[0])
-    first = [p for p in _root_conftest.START_FIRST if p.startswith(("book/chapter_rnn/",
-                                                                   "book/chapter_gpt/"))]
+    first = [p for p in _root_conftest.START_FIRST
+             if p.startswith(("book/chapter_rnn/", "book/chapter_modern_rnn/", "book/chapter_gpt/"))]
     assert files[:len(first)] == first
     assert files[-1] == "tests/test_utils.py"
     reading = files[len(first):-1]
